@@ -1,0 +1,174 @@
+"""Exact answers: a rational plus a rational combination of logs of rationals.
+
+Every quantity of the model has this form, so one small type gives exact
+arithmetic, an exact zero test, sympy and LaTeX forms and a high-precision
+value without handing the work to a computer-algebra system each time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import mpmath
+
+# A private context: mpmath's global one is shared and mutable.
+_MP = mpmath.MPContext()
+_MP.dps = 40
+
+Rational = Fraction | int
+
+
+@dataclass(frozen=True)
+class Exact:
+    """`rational + Σ coefficient · ln(argument)`, arguments positive and distinct."""
+
+    rational: Fraction = Fraction(0)
+    logs: tuple[tuple[Fraction, Fraction], ...] = ()
+
+    @classmethod
+    def of(cls, value: Exact | Rational) -> Exact:
+        """A rational lifted to an Exact; an Exact unchanged."""
+        return value if isinstance(value, Exact) else cls(Fraction(value))
+
+    @classmethod
+    def ln(cls, argument: Rational) -> Exact:
+        """The natural log of a positive rational."""
+        argument = Fraction(argument)
+        if argument <= 0:
+            raise ValueError(f"ln of {argument} is undefined")
+        if argument == 1:
+            return cls()
+        return cls(Fraction(0), ((Fraction(1), argument),))
+
+    def __add__(self, other: Exact | Rational) -> Exact:
+        other = Exact.of(other)
+        # Dicts keep insertion order, so terms stay in the order of the formula.
+        logs = {argument: coefficient for coefficient, argument in self.logs}
+        for coefficient, argument in other.logs:
+            logs[argument] = logs.get(argument, Fraction(0)) + coefficient
+        terms = tuple((coefficient, argument) for argument, coefficient in logs.items() if coefficient != 0)
+        return Exact(self.rational + other.rational, terms)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Exact:
+        return self * -1
+
+    def __sub__(self, other: Exact | Rational) -> Exact:
+        return self + -Exact.of(other)
+
+    def __rsub__(self, other: Rational) -> Exact:
+        return Exact.of(other) - self
+
+    def __mul__(self, factor: Rational) -> Exact:
+        if isinstance(factor, Exact):
+            if factor.logs:
+                raise TypeError("a product of logs is outside the model's answers")
+            factor = factor.rational
+        factor = Fraction(factor)
+        if factor == 0:
+            return Exact()
+        return Exact(self.rational * factor, tuple((c * factor, a) for c, a in self.logs))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: Rational) -> Exact:
+        return self * (1 / Fraction(divisor))
+
+    def is_zero(self) -> bool:
+        """Exactly zero, logs expanded over primes (ln 6 − ln 2 − ln 3 is zero)."""
+        if self.rational != 0:
+            return False
+        total: dict[int, Fraction] = {}
+        for coefficient, argument in self.logs:
+            for prime, power in _factor(argument.numerator).items():
+                total[prime] = total.get(prime, Fraction(0)) + coefficient * power
+            for prime, power in _factor(argument.denominator).items():
+                total[prime] = total.get(prime, Fraction(0)) - coefficient * power
+        return all(value == 0 for value in total.values())
+
+    def simplified(self) -> Exact:
+        """Zero written as 0; anything else as it stands."""
+        return Exact() if self.is_zero() else self
+
+    def value(self) -> float:
+        """The float nearest the exact value (summed at 40 digits)."""
+        total = _MP.mpf(self.rational.numerator) / self.rational.denominator
+        for coefficient, argument in self.logs:
+            total += (_MP.mpf(coefficient.numerator) / coefficient.denominator) * _MP.ln(
+                _MP.mpf(argument.numerator) / argument.denominator
+            )
+        return float(total)
+
+    def __str__(self) -> str:
+        """Sympy's input syntax, e.g. `2/5*log(3/10) + 3/5*log(9/10)`."""
+        return _render(self, _str_rational, _str_log)
+
+    def latex(self) -> str:
+        """LaTeX in sympy's style, e.g. `\\frac{2}{5} \\log{\\left(\\frac{3}{10} \\right)}`."""
+        return _render(self, _latex_rational, _latex_log)
+
+    def to_sympy(self):  # -> sympy.Expr; sympy is imported only where asked for
+        """The same value as a sympy expression of rationals and logs."""
+        import sympy
+
+        total = sympy.Rational(self.rational.numerator, self.rational.denominator)
+        for coefficient, argument in self.logs:
+            total += sympy.Rational(coefficient.numerator, coefficient.denominator) * sympy.log(
+                sympy.Rational(argument.numerator, argument.denominator)
+            )
+        return total
+
+
+def _render(value: Exact, rational, log) -> str:
+    pieces: list[tuple[bool, str]] = []
+    if value.rational != 0 or not value.logs:
+        pieces.append((value.rational < 0, rational(abs(value.rational))))
+    for coefficient, argument in value.logs:
+        magnitude = abs(coefficient)
+        term = log(argument) if magnitude == 1 else f"{rational(magnitude)}{_JOIN[rational]}{log(argument)}"
+        pieces.append((coefficient < 0, term))
+    negative, first = pieces[0]
+    text = ("-" if negative else "") + first
+    for negative, term in pieces[1:]:
+        text += (" - " if negative else " + ") + term
+    return text
+
+
+def _str_rational(value: Fraction) -> str:
+    return str(value)
+
+
+def _str_log(argument: Fraction) -> str:
+    return f"log({argument})"
+
+
+def _latex_rational(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
+
+
+def _latex_log(argument: Fraction) -> str:
+    return f"\\log{{\\left({_latex_rational(argument)} \\right)}}"
+
+
+_JOIN = {_str_rational: "*", _latex_rational: " "}
+
+
+@lru_cache(maxsize=4096)
+def _factor(number: int) -> dict[int, int]:
+    """Prime powers of a positive integer by trial division (authored params bound its size)."""
+    factors: dict[int, int] = {}
+    divisor = 2
+    while divisor * divisor <= number:
+        while number % divisor == 0:
+            factors[divisor] = factors.get(divisor, 0) + 1
+            number //= divisor
+        divisor += 1 if divisor == 2 else 2
+    if number > 1:
+        factors[number] = factors.get(number, 0) + 1
+    return factors
+

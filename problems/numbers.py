@@ -1,0 +1,76 @@
+"""Exact probabilities: reading them from requests and writing them for people."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+
+# Authored params are short: this bounds the cost of every later computation.
+MAX_TEXT = 32
+MAX_DENOMINATOR = 10**9
+
+_DECIMAL = re.compile(r"(?:\d+\.?\d*|\.\d+)")
+_FRACTION = re.compile(r"(\d{1,12})/(\d{1,12})")
+
+
+def parse_rational(raw: object) -> Fraction:
+    """A JSON number or a string ("0.3", "1/3") as an exact rational.
+
+    A float is read as the decimal it prints as, so 0.1 is 1/10.
+    Raises ValueError with a message that says what is allowed.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise ValueError("must be a number such as 0.3 or a string such as \"1/3\"")
+    if isinstance(raw, int):
+        return Fraction(raw)
+    if isinstance(raw, float):
+        raw = repr(raw)
+    if isinstance(raw, Decimal):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise ValueError("must be a number such as 0.3 or a string such as \"1/3\"")
+    text = raw.strip()
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"is longer than {MAX_TEXT} characters")
+    if _DECIMAL.fullmatch(text):
+        value = Fraction(Decimal(text))
+    elif match := _FRACTION.fullmatch(text):
+        numerator, denominator = (int(group) for group in match.groups())
+        if denominator == 0:
+            raise ValueError("has a zero denominator")
+        value = Fraction(numerator, denominator)
+    else:
+        raise ValueError(f"{text!r} is not a decimal such as 0.3 or a fraction such as 1/3")
+    if value.denominator > MAX_DENOMINATOR:
+        raise ValueError(f"needs a denominator above {MAX_DENOMINATOR}")
+    return value
+
+
+def terminates(value: Fraction) -> bool:
+    """Whether the rational has a finite decimal expansion."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
+
+
+def decimal_places(value: Fraction) -> int:
+    """Digits after the point of a terminating rational."""
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+    return places
+
+
+def rational_text(value: Fraction) -> str:
+    """A terminating decimal where one exists ("0.3"), else a fraction ("1/3")."""
+    if not terminates(value):
+        return f"{value.numerator}/{value.denominator}"
+    places = decimal_places(value)
+    digits = str(abs(value.numerator * 10**places // value.denominator)).rjust(places + 1, "0")
+    sign = "-" if value < 0 else ""
+    if places == 0:
+        return sign + digits
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"

@@ -1,0 +1,106 @@
+"""A problem: a variant with its statement, exact solution, worked steps and mistakes.
+
+Everything is computed once, when the problem is made; `to_json` keeps it so
+that grading later needs no computer algebra at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .mistakes import mistake_values
+from .model import Params
+from .solution import solve
+from .statement import prompts, statement
+from .steps import Step, worked_steps
+from .templates import template as find_template
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The exact answer to one key: sympy syntax, LaTeX, and its float value."""
+
+    key: str
+    exact: str
+    latex: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Part:
+    """One thing the student is asked for."""
+
+    key: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A ready-to-grade variant of a template."""
+
+    template: str
+    params: Params
+    seed: int | None
+    difficulty: str | None
+    statement: str
+    parts: tuple[Part, ...]
+    answers: dict[str, Answer]
+    steps: tuple[Step, ...]
+    mistakes: dict[str, dict[str, tuple[float, ...]]]
+
+    @property
+    def answer_keys(self) -> tuple[str, ...]:
+        """The keys asked, in the template's order."""
+        return tuple(part.key for part in self.parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, enough to rebuild the problem without sympy."""
+        return {
+            "template": self.template,
+            "params": self.params.to_json(),
+            "seed": self.seed,
+            "difficulty": self.difficulty,
+            "statement": self.statement,
+            "parts": [{"key": part.key, "prompt": part.prompt} for part in self.parts],
+            "answers": {key: {"exact": a.exact, "latex": a.latex, "value": a.value} for key, a in self.answers.items()},
+            "steps": [step.to_json() for step in self.steps],
+            "mistakes": {key: {code: list(values) for code, values in codes.items()}
+                         for key, codes in self.mistakes.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Problem:
+        """The inverse of `to_json`."""
+        return cls(
+            template=data["template"],
+            params=Params.from_json(data["params"]),
+            seed=data["seed"],
+            difficulty=data["difficulty"],
+            statement=data["statement"],
+            parts=tuple(Part(part["key"], part["prompt"]) for part in data["parts"]),
+            answers={key: Answer(key, a["exact"], a["latex"], a["value"]) for key, a in data["answers"].items()},
+            steps=tuple(Step.from_json(step) for step in data["steps"]),
+            mistakes={key: {code: tuple(values) for code, values in codes.items()}
+                      for key, codes in data["mistakes"].items()},
+        )
+
+
+def make_problem(template_id: str, params: Params, seed: int | None = None,
+                 difficulty: str | None = None) -> Problem:
+    """Solve a variant fully: exact answers, worked steps, statement, mistakes."""
+    found = find_template(template_id)
+    exact = solve(template_id, params)
+    answers = {key: Answer(key, str(value), value.latex(), value.value()) for key, value in exact.items()}
+    all_prompts = prompts(template_id, params)
+    return Problem(
+        template=template_id,
+        params=params,
+        seed=seed,
+        difficulty=difficulty,
+        statement=statement(template_id, params),
+        parts=tuple(Part(key, all_prompts[key]) for key in found.answer_keys),
+        answers=answers,
+        steps=worked_steps(template_id, params),
+        mistakes=mistake_values(template_id, params),
+    )
