@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import UnknownDifficulty, UnknownTemplate
 from .model import ELBO_GAP, TIGHT_BOUND
 
 DIFFICULTIES = ("easy", "standard", "hard")
 DEFAULT_DIFFICULTY = "standard"
+
+# Contract §2: the keys a part is computed from, for follow-through credit.
+FOLLOW_THROUGH_INPUTS: dict[str, tuple[str, ...]] = {
+    "log_marginal": ("marginal",),
+    "posterior": ("marginal",),
+    "elbo": ("reconstruction", "kl_prior"),
+    "gap": ("log_marginal", "elbo"),
+    "kl_posterior": ("posterior",),
+}
+# In `tight-bound` q is the student's own posterior, so these depend on it too.
+TIGHT_FOLLOW_THROUGH_INPUTS = FOLLOW_THROUGH_INPUTS | {"reconstruction": ("posterior",), "kl_prior": ("posterior",)}
+
+# How each key is written in feedback, for the observation x.
+KEY_SYMBOLS = {
+    "marginal": "p(x = {x})",
+    "log_marginal": "ln p(x = {x})",
+    "posterior": "p(z = 1 | x = {x})",
+    "reconstruction": "the reconstruction term E_q[ln p(x = {x} | z)]",
+    "kl_prior": "KL(q ‖ p(z))",
+    "elbo": "the ELBO",
+    "gap": "the gap ln p(x = {x}) - ELBO",
+    "kl_posterior": "KL(q ‖ p(z | x = {x}))",
+}
 
 # Keys whose value is a log (in nats): the ones a wrong log base changes.
 LOG_KEYS = frozenset({"log_marginal", "reconstruction", "kl_prior", "elbo", "gap", "kl_posterior"})
@@ -25,6 +48,8 @@ class Template:
     difficulties: tuple[str, ...] = DIFFICULTIES
     # Pairs of keys equal by an identity of the model, so allowed to coincide.
     identities: frozenset[frozenset[str]] = frozenset()
+    # For each key, the keys its follow-through value is computed from.
+    inputs: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(FOLLOW_THROUGH_INPUTS))
 
     @property
     def needs_encoder(self) -> bool:
@@ -58,6 +83,7 @@ TEMPLATES: dict[str, Template] = {
         ),
         answer_keys=("posterior", "reconstruction", "kl_prior", "elbo", "log_marginal", "gap"),
         identities=frozenset({frozenset({"elbo", "log_marginal"})}),
+        inputs=TIGHT_FOLLOW_THROUGH_INPUTS,
     ),
 }
 

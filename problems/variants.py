@@ -24,6 +24,8 @@ from .templates import DEFAULT_DIFFICULTY, check_difficulty, template as find_te
 # The tolerance every seeded variant must be gradeable under (contract §6 defaults).
 DEFAULT_ABS_TOL = 0.0005
 DEFAULT_REL_TOL = 0.001
+# Students round to 4 decimals: keep values apart by the tolerance plus both roundings.
+ROUNDING_MARGIN = 2 * 0.00005
 MAX_REDRAWS = 10_000
 
 TENTHS = tuple(Fraction(k, 10) for k in range(1, 10))
@@ -56,8 +58,9 @@ def _draw(rng: random.Random, difficulty: str, needs_encoder: bool) -> Params:
 
 
 def _close(a: float, b: float) -> bool:
-    """Within the default tolerance of each other, taking either as the expected value."""
-    return abs(a - b) <= DEFAULT_ABS_TOL + DEFAULT_REL_TOL * max(abs(a), abs(b))
+    """Within the default tolerance of each other (either taken as the expected value),
+    or near enough that answers rounded to 4 decimals could be."""
+    return abs(a - b) <= DEFAULT_ABS_TOL + ROUNDING_MARGIN + DEFAULT_REL_TOL * max(abs(a), abs(b))
 
 
 def gradeable(template_id: str, params: Params) -> bool:

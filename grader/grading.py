@@ -1,0 +1,115 @@
+"""Grading a submission: read, match, follow through, diagnose, explain, score."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from problems import TEMPLATES, Problem
+
+from .errors import AnswerError, UnknownAnswerKeys, UnreadableAnswers
+from .feedback import part_feedback, symbol
+from .follow_through import carried_value
+from .matching import matches
+from .policy import Policy
+from .reader import Reading, read_answer
+from .result import CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, GradeResult, PartResult, StepResult
+
+DEFAULT_POLICY = Policy()
+
+
+def _blank(raw: object) -> bool:
+    """An LMS sends null or an empty box for a part left out: graded unanswered."""
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def read_answers(problem: Problem, answers: Mapping[str, object]) -> dict[str, Reading]:
+    """Every non-blank answer read; UnknownAnswerKeys / UnreadableAnswers otherwise."""
+    unknown = tuple(sorted(set(answers) - set(problem.answer_keys)))
+    if unknown:
+        raise UnknownAnswerKeys(unknown)
+    readings: dict[str, Reading] = {}
+    errors: dict[str, AnswerError] = {}
+    for key in problem.answer_keys:
+        if key in answers and not _blank(answers[key]):
+            try:
+                readings[key] = read_answer(answers[key])
+            except AnswerError as error:
+                errors[key] = error
+    if errors:
+        raise UnreadableAnswers(errors)
+    return readings
+
+
+def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFAULT_POLICY,
+          attempt: int = 1) -> GradeResult:
+    """Grade one submission against a problem's stored exact solution."""
+    readings = read_answers(problem, answers)
+    given = {key: float(reading.value) for key, reading in readings.items()}
+    inputs = TEMPLATES[problem.template].inputs
+    step_of = {key: step for step in problem.steps for key in step.keys}
+    x = problem.params.x
+
+    statuses: dict[str, str] = {}
+    for key in problem.answer_keys:
+        if key not in given:
+            statuses[key] = UNANSWERED
+        elif matches(given[key], problem.answers[key].value, policy):
+            statuses[key] = CORRECT
+        else:
+            carried = carried_value(key, inputs.get(key, ()), problem.params, given)
+            statuses[key] = FOLLOW_THROUGH if carried is not None and matches(given[key], carried, policy) else INCORRECT
+
+    credits = {CORRECT: 1.0, FOLLOW_THROUGH: policy.follow_through_credit, INCORRECT: 0.0, UNANSWERED: 0.0}
+    parts = []
+    for key in problem.answer_keys:
+        status = statuses[key]
+        misconceptions = _diagnose(problem, key, given[key], policy) if status == INCORRECT else ()
+        own_inputs = [name for name in inputs.get(key, ()) if name in readings]
+        parts.append(PartResult(
+            key=key,
+            answer=readings[key].text if key in readings else None,
+            value=given.get(key),
+            status=status,
+            credit=credits[status],
+            misconceptions=misconceptions,
+            feedback=part_feedback(
+                status=status, key=key, x=x, answer_text=readings[key].text if key in readings else None,
+                exact=problem.answers[key], misconceptions=misconceptions,
+                wrong_inputs=[f"{symbol(n, x)} = {readings[n].text}" for n in own_inputs if statuses[n] != CORRECT],
+                right_inputs=[f"{symbol(n, x)} = {readings[n].text}" for n in own_inputs if statuses[n] == CORRECT],
+                step_title=step_of[key].title, credit=credits[status], hints=policy.hints_only,
+            ),
+            expected=None if policy.hints_only else problem.answers[key].value,
+        ))
+
+    score = sum(part.credit for part in parts) / len(parts) * policy.penalty_factor(attempt)
+    return GradeResult(score=min(1.0, max(0.0, score)), attempt=attempt, parts=tuple(parts),
+                       steps=_marked_steps(problem, statuses, policy))
+
+
+def _diagnose(problem: Problem, key: str, value: float, policy: Policy) -> tuple[str, ...]:
+    """Every named mistake whose value for this key matches the answer."""
+    return tuple(code for code, values in problem.mistakes.get(key, {}).items()
+                 if any(matches(value, mistaken, policy) for mistaken in values))
+
+
+def _step_status(statuses: list[str]) -> str:
+    if all(status == CORRECT for status in statuses):
+        return CORRECT
+    if all(status in (CORRECT, FOLLOW_THROUGH) for status in statuses):
+        return FOLLOW_THROUGH
+    if all(status == UNANSWERED for status in statuses):
+        return UNANSWERED
+    return INCORRECT
+
+
+def _marked_steps(problem: Problem, statuses: Mapping[str, str], policy: Policy) -> tuple[StepResult, ...]:
+    marked = []
+    wrong_seen = False
+    for step in problem.steps:
+        status = _step_status([statuses[key] for key in step.keys])
+        first_wrong = not wrong_seen and any(statuses[key] == INCORRECT for key in step.keys)
+        wrong_seen = wrong_seen or first_wrong
+        marked.append(StepResult(step.title, step.keys, step.symbolic if policy.hints_only else step.lines,
+                                 status, first_wrong))
+    return tuple(marked)

@@ -1,0 +1,70 @@
+"""The grading policy of a problem: tolerances, credit, attempts, feedback."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from .errors import InvalidPolicy
+
+FEEDBACK_MODES = ("full", "hints")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a problem is graded (contract §6); the defaults are the contract's."""
+
+    abs_tol: float = 0.0005
+    rel_tol: float = 0.001
+    follow_through_credit: float = 1.0
+    max_attempts: int | None = None
+    attempt_penalty: float = 0.0
+    feedback: str = "full"
+
+    def __post_init__(self) -> None:
+        errors = _problems_with(self)
+        if errors:
+            raise InvalidPolicy(errors)
+
+    @property
+    def hints_only(self) -> bool:
+        """Whether responses must hide every expected number."""
+        return self.feedback == "hints"
+
+    def penalty_factor(self, attempt: int) -> float:
+        """The factor an attempt's score is multiplied by: 1 − penalty·(attempt − 1), at least 0."""
+        return max(0.0, 1.0 - self.attempt_penalty * (attempt - 1))
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Policy:
+        """A policy from JSON; absent fields take the defaults, unknown ones are refused."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidPolicy({name: "is not a policy field" for name in unknown})
+        return cls(**data)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _problems_with(policy: Policy) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in ("abs_tol", "rel_tol", "follow_through_credit", "attempt_penalty"):
+        value = getattr(policy, name)
+        if not _is_number(value) or not 0 <= value <= 1:
+            errors[name] = "must be a number from 0 to 1"
+    attempts = policy.max_attempts
+    if attempts is not None and (isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1):
+        errors["max_attempts"] = "must be null (no limit) or a whole number of at least 1"
+    if policy.feedback not in FEEDBACK_MODES:
+        errors["feedback"] = "must be \"full\" or \"hints\""
+    return errors
