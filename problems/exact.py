@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import mpmath
 
@@ -81,6 +81,8 @@ class Exact:
         """Exactly zero, logs expanded over primes (ln 6 − ln 2 − ln 3 is zero)."""
         if self.rational != 0:
             return False
+        if abs(self.value()) > 1e-9:
+            return False  # far from zero: no need to factor anything
         total: dict[int, Fraction] = {}
         for coefficient, argument in self.logs:
             for prime, power in _factor(argument.numerator).items():
@@ -95,11 +97,13 @@ class Exact:
 
     def value(self) -> float:
         """The float nearest the exact value (summed at 40 digits)."""
-        total = _MP.mpf(self.rational.numerator) / self.rational.denominator
+        return self._value
+
+    @cached_property
+    def _value(self) -> float:
+        total = _mp_rational(self.rational)
         for coefficient, argument in self.logs:
-            total += (_MP.mpf(coefficient.numerator) / coefficient.denominator) * _MP.ln(
-                _MP.mpf(argument.numerator) / argument.denominator
-            )
+            total += _mp_rational(coefficient) * _mp_ln(argument)
         return float(total)
 
     def __str__(self) -> str:
@@ -156,6 +160,16 @@ def _latex_log(argument: Fraction) -> str:
 
 
 _JOIN = {_str_rational: "*", _latex_rational: " "}
+
+
+def _mp_rational(value: Fraction):
+    return _MP.mpf(value.numerator) / value.denominator
+
+
+@lru_cache(maxsize=4096)
+def _mp_ln(argument: Fraction):
+    """ln at 40 digits; the same few arguments recur across variants."""
+    return _MP.ln(_mp_rational(argument))
 
 
 @lru_cache(maxsize=4096)

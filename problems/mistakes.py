@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import model
 from .model import Params
@@ -59,6 +60,7 @@ def _log_base(base: float) -> Callable[[float], float]:
     return lambda value: math.log(value, base)
 
 
+@lru_cache(maxsize=1024)  # generation checks a variant's mistakes, then the problem keeps them
 def mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tuple[float, ...]]]:
     """For each key, the value(s) each applicable mistake gives for it.
 
@@ -66,6 +68,7 @@ def mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tupl
     prior being ignored changes nothing under a uniform prior).
     """
     found = find_template(template_id)
+    params = params.as_floats()
     right = model.evaluate(template_id, params, math.log)
     produced: dict[str, dict[str, list[float]]] = {key: {} for key in found.answer_keys}
 

@@ -34,6 +34,11 @@ class Params:
         """p(x | z = 0) and p(x | z = 1) for the observed x."""
         return likelihoods(self.p_x1_given_z0, self.p_x1_given_z1, self.x)
 
+    def as_floats(self) -> Params:
+        """The same variant in floats, for fast approximate values."""
+        return Params(float(self.p_z1), float(self.p_x1_given_z0), float(self.p_x1_given_z1), self.x,
+                      None if self.q_z1 is None else float(self.q_z1))
+
     def to_json(self) -> dict[str, Any]:
         """Probabilities as exact strings, `x` as an integer (contract §1)."""
         return {

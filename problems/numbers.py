@@ -47,21 +47,26 @@ def parse_rational(raw: object) -> Fraction:
     return value
 
 
+def _twos_and_fives(denominator: int) -> tuple[int, int, int]:
+    """Powers of 2 and 5 in a denominator, and what is left of it."""
+    twos = (denominator & -denominator).bit_length() - 1
+    denominator >>= twos
+    fives = 0
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    return twos, fives, denominator
+
+
 def terminates(value: Fraction) -> bool:
     """Whether the rational has a finite decimal expansion."""
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    return denominator == 1
+    return _twos_and_fives(value.denominator)[2] == 1
 
 
 def decimal_places(value: Fraction) -> int:
     """Digits after the point of a terminating rational."""
-    places = 0
-    while (value * 10**places).denominator != 1:
-        places += 1
-    return places
+    twos, fives, _ = _twos_and_fives(value.denominator)
+    return max(twos, fives)
 
 
 def rational_text(value: Fraction) -> str:

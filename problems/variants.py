@@ -68,9 +68,11 @@ def gradeable(template_id: str, params: Params) -> bool:
     found = find_template(template_id)
     if params.p_x1_given_z0 == params.p_x1_given_z1:
         return False
-    values = model.evaluate(template_id, params, math.log)
-    if template_id == ELBO_GAP and params.q_z1 == values["posterior"]:
+    likelihood_z0, likelihood_z1 = params.likelihoods()
+    exact_posterior = model.posterior(params.p_z1, likelihood_z1, model.marginal(params.p_z1, likelihood_z0, likelihood_z1))
+    if template_id == ELBO_GAP and params.q_z1 == exact_posterior:
         return False
+    values = model.evaluate(template_id, params.as_floats(), math.log)
     floats = {key: float(values[key]) for key in found.answer_keys}
     for a, b in combinations(found.answer_keys, 2):
         if frozenset({a, b}) not in found.identities and _close(floats[a], floats[b]):
