@@ -22,6 +22,8 @@ class Policy:
     max_attempts: int | None = None
     attempt_penalty: float = 0.0
     feedback: str = "full"
+    # Whether submissions after a set's due date count toward its grade book.
+    count_late: bool = False
 
     def __post_init__(self) -> None:
         errors = _problems_with(self)
@@ -65,6 +67,8 @@ def _problems_with(policy: Policy) -> dict[str, str]:
     attempts = policy.max_attempts
     if attempts is not None and (isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1):
         errors["max_attempts"] = "must be null (no limit) or a whole number of at least 1"
+    if not isinstance(policy.count_late, bool):
+        errors["count_late"] = "must be true or false"
     if policy.feedback not in FEEDBACK_MODES:
         errors["feedback"] = "must be \"full\" or \"hints\""
     return errors
