@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import load_cases
+from practice_cases import load_cases
 from grader import (CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, InvalidPolicy, Policy, UnknownAnswerKeys,
                     UnreadableAnswers, grade)
 from problems import TEMPLATES, generate_params, make_problem, parse_params

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import load_cases
+from practice_cases import load_cases
 from problems import make_problem, parse_params
 
 CASES = load_cases()
