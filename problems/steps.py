@@ -144,11 +144,12 @@ def _posterior_line(ctx: _Context) -> tuple[str, str]:
     return line, f"p(z = 1 | x = {x}) = p(x = {x} | z = 1) · p(z = 1) / p(x = {x})"
 
 
-def _expectation(weights: tuple[Fraction, Fraction], arguments: tuple[str, str], logs: tuple[float, float],
+def _expectation(weights: tuple[Fraction, Fraction], arguments: tuple[Shown, Shown], logs: tuple[float, float],
                  ratios: tuple[Fraction, Fraction] | None, result: float) -> list[tuple[str, bool]]:
     """The stages of `w0 · ln(a0) + w1 · ln(a1)` down to its rounded value."""
     w0, w1 = show(weights[0]), show(weights[1])
-    stages = [(f"{w0.wrapped} · ln({arguments[0]}) + {w1.wrapped} · ln({arguments[1]})", w0.exact and w1.exact)]
+    stages = [(f"{w0.wrapped} · ln({arguments[0].text}) + {w1.wrapped} · ln({arguments[1].text})",
+               all(number.exact for number in (w0, w1, *arguments)))]
     if ratios is not None:
         stages.append(stage("{} · ln({}) + {} · ln({})", w0, show(ratios[0]), w1, show(ratios[1])))
     stages.append(stage("{} · {} + {} · {}", w0, show(logs[0]), w1, show(logs[1])))
@@ -157,10 +158,10 @@ def _expectation(weights: tuple[Fraction, Fraction], arguments: tuple[str, str],
     return stages
 
 
-def _ratio_text(numerator: Fraction, denominator: Fraction) -> tuple[str, Fraction | None]:
+def _ratio_text(numerator: Fraction, denominator: Fraction) -> tuple[Shown, Fraction | None]:
     top, bottom = show(numerator), show(denominator)
     exact = top.exact and bottom.exact
-    return f"{top.text}/{bottom.text}", (numerator / denominator if exact else None)
+    return Shown(f"{top.text}/{bottom.text}", exact), (numerator / denominator if exact else None)
 
 
 def _kl_stages(weights: tuple[Fraction, Fraction], against: tuple[Fraction, Fraction], result: float) -> list[tuple[str, bool]]:
@@ -182,7 +183,7 @@ def _elbo_lines(ctx: _Context) -> tuple[list[str], list[str]]:
     v = ctx.values
     weights = (1 - q, q)
     recon = chain(f"Reconstruction: E_q[ln p(x = {x} | z)]",
-                  *_expectation(weights, (show(l0).text, show(l1).text),
+                  *_expectation(weights, (show(l0), show(l1)),
                                 (math.log(l0), math.log(l1)), None, v["reconstruction"]))
     kl_prior = chain(f"KL to the prior: KL(q ‖ p(z))",
                      *_kl_stages(weights, (1 - p.p_z1, p.p_z1), v["kl_prior"]))
