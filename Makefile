@@ -3,6 +3,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# The PostgreSQL server `make test-postgres` creates its own database on (and drops).
+POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 .PHONY: install test test-postgres serve bench clean
 
 $(BIN)/python:
@@ -17,6 +20,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The API suite again, on PostgreSQL (its database-parametrised tests).
+test-postgres: $(STAMP)
+	ELBO_GRADER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/api -k postgresql
 
 serve: $(STAMP)
 	$(BIN)/elbo-grader init-db

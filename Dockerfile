@@ -1,0 +1,29 @@
+# elbo-grader: the HTTP service. Same install as the Makefile's, without the test extras.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY problems ./problems
+COPY grader ./grader
+RUN pip install . && useradd --create-home --uid 10001 elbo
+
+USER elbo
+# The default SQLite file lands in ./instance/ of the working directory;
+# mount a volume here, or set ELBO_GRADER_DATABASE_URL=postgresql+psycopg://...
+WORKDIR /home/elbo
+EXPOSE 8000
+
+# slim has no curl.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+# Migrate first (safe to run from every container at once), then serve;
+# exec hands PID 1 to gunicorn so it gets the stop signal.
+ENTRYPOINT ["sh", "-c", "elbo-grader init-db && exec \"$@\"", "--"]
+CMD ["elbo-grader", "serve", "--host", "0.0.0.0"]

@@ -1,0 +1,137 @@
+"""Bearer tokens → a :class:`Caller`, and the access rules of CONTRACT §9.
+
+Tokens are random 256-bit strings; only their SHA-256 is stored. A token is
+looked up by its hash, and the stored hash compared in constant time.
+
+- Instructor keys (``elbo-grader create-key``) may do everything.
+- A student token (issued with a problem set, issue 5) reaches only that
+  student's problems in its set and its own submissions, never a solution.
+- Without a token: practice problems (in no set), while practice is on.
+
+``401``: credentials missing or unknown where needed; ``403``: known but not
+allowed; ``404``: no such id, or one the caller may not see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import db
+from api.errors import forbidden, not_found, unauthorized
+from api.models import ApiKey, StudentToken, student_scope
+from api.problemstore import StoredProblem
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: Literal["anonymous", "instructor", "student"]
+    problem_set_id: uuid.UUID | None = None  # a student token's set and student
+    student_id: str | None = None
+
+
+ANONYMOUS = Caller("anonymous")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_key(session: Session, name: str) -> str:
+    """Store a new instructor key and return its token, which is not kept."""
+    token = "eg_" + secrets.token_urlsafe(32)
+    session.add(ApiKey(name=name, key_hash=hash_token(token)))
+    session.commit()
+    return token
+
+
+def authenticate() -> None:
+    """before_request: an unknown or malformed token is a 401 before anything else."""
+    g.caller = _caller_of(request.headers.get("Authorization"))
+
+
+def _caller_of(header: str | None) -> Caller:
+    if header is None:
+        return ANONYMOUS
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized("Send credentials as 'Authorization: Bearer <token>'.")
+    digest = hash_token(token)
+    session = db.session()
+    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    if key is not None and hmac.compare_digest(key.key_hash, digest):
+        return Caller("instructor")
+    student = session.scalar(
+        select(StudentToken).where(StudentToken.token_hash == digest, StudentToken.revoked_at.is_(None))
+    )
+    if student is not None and hmac.compare_digest(student.token_hash, digest):
+        return Caller("student", problem_set_id=student.problem_set_id, student_id=student.student_id)
+    raise unauthorized("Unknown or revoked token.")
+
+
+def _check_practice(who: Caller) -> None:
+    if who.kind == "anonymous" and not current_app.config["SETTINGS"].practice:
+        raise unauthorized("Anonymous practice is off on this server; send a token.")
+
+
+def authorize_create(authored: bool) -> Caller:
+    """Making a problem: seeded ones are practice, authored params need an instructor."""
+    who: Caller = g.caller
+    if who.kind == "student":
+        raise forbidden("A student token only reaches its own problems in its set.")
+    if authored and who.kind == "anonymous":
+        raise unauthorized("Authoring params needs an instructor key.")
+    _check_practice(who)
+    return who
+
+
+def authorize_problem(problem: StoredProblem, what: str = "problem") -> Caller:
+    """Reading a problem, or ``what`` belongs to it, or submitting to it;
+    404 when the caller may not see it."""
+    who: Caller = g.caller
+    _check_practice(who)
+    visible = {
+        "instructor": True,
+        "student": (problem.problem_set_id, problem.student_id) == (who.problem_set_id, who.student_id),
+        "anonymous": problem.is_practice,
+    }[who.kind]
+    if not visible:
+        raise not_found(what)
+    return who
+
+
+def authorize_solution(problem: StoredProblem) -> Caller:
+    who = authorize_problem(problem)
+    if who.kind == "student":
+        raise forbidden("A student token never reads a solution.")
+    return who
+
+
+def submitting_student(who: Caller, requested: str | None) -> str | None:
+    """The student a submission is for: a student token implies its own,
+    and only instructors (LMS) may name one."""
+    if who.kind == "student":
+        if requested not in (None, who.student_id):
+            raise forbidden("A student token submits only as its own student_id.")
+        return who.student_id
+    if requested is not None and who.kind == "anonymous":
+        raise unauthorized("Submitting for a student_id needs an instructor key.")
+    return requested
+
+
+def visible_scope(who: Caller) -> str | None:
+    """The student scope of the submissions the caller may read; None for all.
+
+    Anonymous callers share the anonymous practice submissions; those made
+    for a student are that student's and the instructors'.
+    """
+    return None if who.kind == "instructor" else student_scope(who.student_id)

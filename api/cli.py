@@ -1,0 +1,78 @@
+"""``elbo-grader``: init-db, create-key, serve."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from sqlalchemy.orm import Session
+
+from api.auth import create_key
+from api.config import Settings, load_settings
+from api.db import make_engine, upgrade
+from api.server import Server, default_workers, gunicorn_settings
+
+
+def _init_db(args: argparse.Namespace, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+    print("Database is at the latest migration.")
+
+
+def _create_key(args: argparse.Namespace, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        token = create_key(session, args.name)
+    engine.dispose()
+    print(f"Instructor key {args.name!r} created. It is shown only now; keep it secret:")
+    print(token)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    # Each worker's create_app() reads the same environment again.
+    Server(gunicorn_settings(args.host, args.port, args.workers)).run()
+
+
+def _key_name(raw: str) -> str:
+    name = raw.strip()
+    if not 1 <= len(name) <= 200:
+        raise argparse.ArgumentTypeError("a name of 1 to 200 characters")
+    return name
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="elbo-grader", description="The elbo-grader HTTP service.")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    init_db = commands.add_parser("init-db", help="create or migrate the database to the latest schema")
+    init_db.set_defaults(run=_init_db)
+
+    key = commands.add_parser("create-key", help="make an instructor key; printed once, as the last line")
+    key.add_argument("--name", required=True, type=_key_name, help="who or what the key is for")
+    key.set_defaults(run=_create_key)
+
+    serve = commands.add_parser("serve", help="serve the API with gunicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers", type=int, default=default_workers(), help="default: the number of cores (at least 2)"
+    )
+    serve.set_defaults(run=_serve)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli = parser()
+    args = cli.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValueError as error:
+        cli.error(str(error))
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args.run(args, settings)

@@ -1,0 +1,47 @@
+"""Request bodies: JSON only, numbers read as the decimals they print as.
+
+A JSON ``0.1`` reaches the grader as ``Decimal("0.1")`` (1/10), not as the
+binary float nearest to it (CONTRACT §1, §5). ``NaN`` and ``Infinity``, which
+Python's json accepts but JSON does not, are malformed bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import flask
+import marshmallow as ma
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from api.errors import ApiError
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads(data: bytes | str) -> object:
+    """Strict JSON: Decimal for non-integers, no NaN/Infinity; 400 otherwise."""
+    if not data.strip():
+        raise ApiError(400, "The request body is empty; send a JSON object.")
+    try:
+        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+    # ValueError covers JSONDecodeError, undecodable bytes and over-long
+    # integers; RecursionError absurdly deep nesting.
+    except (ValueError, RecursionError) as error:
+        raise ApiError(400, f"Malformed JSON body: {error}.") from None
+
+
+class RequestParser(FlaskParser):
+    """The webargs parser behind ``@blp.arguments`` and pagination: strict
+    JSON bodies, and unknown query parameters refused like unknown fields
+    (a mistyped ``?pagesize=`` is a 422, not silently the default)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+
+    def load_json(self, req: flask.Request, schema: ma.Schema) -> object:
+        if not is_json_request(req):
+            raise ApiError(415, "Send the request body as application/json.")
+        # get_data raises 413 past MAX_CONTENT_LENGTH.
+        return loads(req.get_data(cache=True))

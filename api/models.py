@@ -1,0 +1,173 @@
+"""Tables, as SQLAlchemy 2 typed ORM models.
+
+Migrations under api/migrations/ create exactly these (a test compares them).
+Problem sets and student tokens are issued by issue 5; their tables and the
+problems' set columns exist already, so authentication knows every kind of
+caller and that issue adds endpoints rather than rebuilding tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class ApiKey(Base):
+    """An instructor key; only the SHA-256 of the token is kept."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProblemSetRecord(Base):
+    """A class assignment (CONTRACT §8, issue 5)."""
+
+    __tablename__ = "problem_sets"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    title: Mapped[str] = mapped_column(String(200))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    policy: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudentToken(Base):
+    """A student's access token to one problem set; only its SHA-256 is kept."""
+
+    __tablename__ = "student_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_set_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("problem_sets.id"))
+    student_id: Mapped[str] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+
+class ProblemRecord(Base):
+    """A problem as made once: ``problem`` is ``Problem.to_json()``, so grading
+    reads the exact solution back instead of recomputing it."""
+
+    __tablename__ = "problems"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    template: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[int | None] = mapped_column(BigInteger)
+    difficulty: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]]
+    policy: Mapped[dict[str, Any]]
+    problem: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set for a student's variant of a problem-set item; all null for practice.
+    problem_set_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("problem_sets.id"), index=True)
+    student_id: Mapped[str | None] = mapped_column(String(128))
+    item: Mapped[int | None]
+
+
+def student_scope(student_id: str | None) -> str:
+    """Attempts are counted per student; every anonymous submission shares ''.
+
+    A column of its own because unique constraints treat NULLs as distinct.
+    """
+    return student_id or ""
+
+
+class AttemptCounter(Base):
+    """Attempts used per problem and student scope; its row is the lock that
+    numbers concurrent submissions (see :func:`claim_attempt`)."""
+
+    __tablename__ = "attempt_counters"
+
+    problem_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("problems.id"), primary_key=True)
+    student_scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    used: Mapped[int]
+
+
+class SubmissionRecord(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("problem_id", "student_scope", "attempt"),
+        Index("ix_submissions_problem_created", "problem_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    problem_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("problems.id"))
+    student_id: Mapped[str | None] = mapped_column(String(128))
+    student_scope: Mapped[str] = mapped_column(String(128))
+    attempt: Mapped[int]
+    answers: Mapped[dict[str, Any]]
+    result: Mapped[dict[str, Any]]
+    score: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def _claim_statement(insert):
+    return (
+        insert(AttemptCounter)
+        .values(used=1)
+        .on_conflict_do_update(
+            index_elements=[AttemptCounter.problem_id, AttemptCounter.student_scope],
+            set_={"used": AttemptCounter.used + 1},
+        )
+        .returning(AttemptCounter.used)
+    )
+
+
+# Built once: the statement is the same for every submission, only its parameters differ.
+_CLAIM = {"sqlite": _claim_statement(sqlite.insert), "postgresql": _claim_statement(postgresql.insert)}
+
+
+def claim_attempt(session: Session, problem_id: uuid.UUID, scope: str) -> int:
+    """Use the next attempt number of (problem, scope) in the session's transaction.
+
+    The counter upsert writes before anything is read, so it takes the
+    counter row's lock (PostgreSQL) or the database write lock (SQLite,
+    whose driver opens the transaction at this first write): concurrent
+    submissions queue here and each reads the count the previous one left.
+    Rolling back gives the attempt back.
+    """
+    statement = _CLAIM[session.get_bind().dialect.name]
+    return session.execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()

@@ -1,0 +1,109 @@
+"""Submissions: graded on arrival, committed before their 201 (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import func, select
+
+from api import db
+from api.auth import authorize_problem, submitting_student, visible_scope
+from api.errors import attempts_exhausted, not_found
+from api.models import SubmissionRecord, claim_attempt, student_scope
+from api.problemstore import StoredProblem, store
+from api.resources.problems import LOCATION
+from api.schemas import SubmissionCreateSchema, SubmissionSchema
+from api.smorest import Blueprint
+from grader import grade
+
+blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Graded submissions.")
+
+
+def submission_view(record: SubmissionRecord) -> dict:
+    return {
+        **record.result,
+        "id": record.id,
+        "problem_id": record.problem_id,
+        "student_id": record.student_id,
+        "attempt": record.attempt,
+        "created_at": record.created_at,
+    }
+
+
+def _grade_and_store(stored: StoredProblem, student_id: str | None, answers: dict) -> SubmissionRecord:
+    """Number, grade and commit a submission in one transaction; if it is
+    refused (409, unreadable answers) the rollback gives the attempt back."""
+    scope = student_scope(student_id)
+    with db.write_transaction() as session:
+        attempt = claim_attempt(session, stored.id, scope)
+        if stored.policy.max_attempts is not None and attempt > stored.policy.max_attempts:
+            raise attempts_exhausted(stored.policy.max_attempts)
+        result = grade(stored.problem, answers, stored.policy, attempt)
+        record = SubmissionRecord(
+            problem_id=stored.id,
+            student_id=student_id,
+            student_scope=scope,
+            attempt=attempt,
+            answers=answers,
+            result=result.to_json(),
+            score=result.score,
+        )
+        session.add(record)
+    return record
+
+
+@blp.route("/problems/<uuid:problem_id>/submissions")
+class Submissions(MethodView):
+    @blp.arguments(SubmissionCreateSchema)
+    @blp.response(201, SubmissionSchema, headers=LOCATION)
+    @blp.errors(400, 401, 403, 404, 409, 413, 415)
+    def post(self, body, problem_id):
+        """Grade and store a submission
+
+        Committed before the 201 leaves. Unreadable answers (422) and used-up
+        attempts (409) store nothing and use no attempt."""
+        stored = store().find(problem_id)
+        student_id = submitting_student(authorize_problem(stored), body["student_id"])
+        record = _grade_and_store(stored, student_id, body["answers"])
+        return submission_view(record), {
+            "Location": url_for("submissions.SubmissionById", submission_id=record.id)
+        }
+
+    @blp.response(200, SubmissionSchema(many=True))
+    @blp.paginate()
+    @blp.errors(401, 404)
+    def get(self, problem_id, pagination_parameters):
+        """List a problem's submissions
+
+        Oldest first, those the caller may read: instructors all, a student
+        token its own, anonymous callers the anonymous practice ones.
+        Paginated by ``page`` and ``page_size`` (at most 100); the totals are
+        in the ``X-Pagination`` header."""
+        scope = visible_scope(authorize_problem(store().find(problem_id)))
+        query = select(SubmissionRecord).where(SubmissionRecord.problem_id == problem_id)
+        if scope is not None:
+            query = query.where(SubmissionRecord.student_scope == scope)
+        session = db.session()
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        pagination_parameters.item_count = total
+        first = pagination_parameters.first_item
+        if first >= total:  # also keeps absurd page numbers out of SQL OFFSET
+            return []
+        page = query.order_by(SubmissionRecord.created_at, SubmissionRecord.id)
+        page = page.offset(first).limit(pagination_parameters.page_size)
+        return [submission_view(record) for record in session.scalars(page)]
+
+
+@blp.route("/submissions/<uuid:submission_id>")
+class SubmissionById(MethodView):
+    @blp.response(200, SubmissionSchema)
+    @blp.errors(401, 404)
+    def get(self, submission_id):
+        """Read a submission"""
+        record = db.session().get(SubmissionRecord, submission_id)
+        if record is None:
+            raise not_found("submission")
+        scope = visible_scope(authorize_problem(store().find(record.problem_id), what="submission"))
+        if scope is not None and record.student_scope != scope:
+            raise not_found("submission")
+        return submission_view(record)

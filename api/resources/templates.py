@@ -1,0 +1,19 @@
+"""GET /api/v1/templates: the exercise templates (CONTRACT §3)."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from api.schemas import TemplateSchema
+from api.smorest import Blueprint
+from problems import TEMPLATES
+
+blp = Blueprint("templates", __name__, url_prefix="/api/v1/templates", description="Exercise templates.")
+
+
+@blp.route("")
+class Templates(MethodView):
+    @blp.response(200, TemplateSchema(many=True))
+    def get(self):
+        """List the exercise templates"""
+        return list(TEMPLATES.values())

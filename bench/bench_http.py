@@ -1,0 +1,184 @@
+"""HTTP throughput and latency of `elbo-grader serve`, started as the README does.
+
+Runs `elbo-grader init-db`, `create-key` and `serve` on a temporary SQLite
+file, then, at 32 concurrent keep-alive clients on 127.0.0.1, measures
+requests per second and p50/p99 latency of `GET /healthz` and of `POST
+/api/v1/problems/{id}/submissions` carrying the practice page's eight
+expression answers, and prints both and their ratio.
+
+Target: grading at >= 50% of /healthz throughput, p99 <= 50 ms.
+
+    .venv/bin/python bench/bench_http.py [--clients 32] [--seconds 10] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CASES = Path(__file__).resolve().parents[2] / "shared" / "cases" / "practice-page.json"
+ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
+MAX_REQUESTS = 50_000  # per phase, on top of the time bound
+
+
+@dataclass
+class Phase:
+    name: str
+    count: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.count / self.seconds
+
+    def percentile(self, p: int) -> float:
+        return statistics.quantiles(self.latencies_ms, n=100)[p - 1]
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} {self.rps:8.0f} req/s   p50 {self.percentile(50):6.1f} ms"
+            f"   p99 {self.percentile(99):6.1f} ms   ({self.count} requests, {self.errors} errors)"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_phase(name, port, method, path, body, headers, expect, clients, seconds) -> Phase:
+    """`clients` threads, each on its own connection, for `seconds` after a 1 s warm-up."""
+    warm_until = time.monotonic() + 1.0
+    stop_at = warm_until + seconds
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def client() -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        my_errors = 0
+        while (now := time.monotonic()) < stop_at and len(latencies) + len(mine) < MAX_REQUESTS:
+            start = time.perf_counter()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - start) * 1000
+            if now >= warm_until:
+                mine.append(elapsed)
+                my_errors += response.status != expect
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            errors += my_errors
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Phase(name, len(latencies), seconds, latencies, errors)
+
+
+def wait_ready(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("server exited during start-up")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("server did not start")
+
+
+def post_json(port: int, path: str, body: dict, headers: dict) -> dict:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(
+        "POST", path, body=json.dumps(body), headers={"Content-Type": "application/json", **headers}
+    )
+    response = connection.getresponse()
+    data = json.loads(response.read())
+    if response.status != 201:
+        sys.exit(f"POST {path} -> {response.status}: {data}")
+    return data
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--clients", type=int, default=32)
+    options.add_argument("--seconds", type=float, default=10.0)
+    options.add_argument("--workers", type=int, help="passed to `elbo-grader serve` (default: its own)")
+    args = options.parse_args()
+
+    case = next(c for c in json.loads(CASES.read_text())["cases"] if "expressions" in c["name"])
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
+        key = subprocess.run(
+            [ELBO_GRADER, "create-key", "--name", "bench"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
+        port = free_port()
+        command = [ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        with open(Path(tmp) / "server.log", "w") as log:
+            server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_ready(port, server)
+                problem = post_json(
+                    port,
+                    "/api/v1/problems",
+                    {"template": case["template"], "params": case["params"]},
+                    {"Authorization": f"Bearer {key}"},
+                )
+                health = run_phase(
+                    "GET /healthz", port, "GET", "/healthz", None, {}, 200, args.clients, args.seconds
+                )
+                grading = run_phase(
+                    "POST …/submissions (8 expressions)",
+                    port,
+                    "POST",
+                    f"/api/v1/problems/{problem['id']}/submissions",
+                    json.dumps({"answers": case["answers"]}),
+                    {"Content-Type": "application/json"},
+                    201,
+                    args.clients,
+                    args.seconds,
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+    print(f"{args.clients} concurrent clients, {args.seconds:g} s per phase, server: {' '.join(command[1:])}")
+    print(health.line())
+    print(grading.line())
+    ratio = grading.rps / health.rps
+    print(f"grading / healthz throughput: {ratio:.0%}  (target >= 50%)")
+    print(f"grading p99: {grading.percentile(99):.1f} ms  (target <= 50 ms)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""Fixtures for the HTTP service: an app and a test client per database.
+
+Every test using ``app``/``client`` runs on SQLite (a temporary file) and,
+when ELBO_GRADER_TEST_POSTGRES_URL names a PostgreSQL server, again on a
+database of its own created there for the session and dropped after it.
+Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, make_url, text
+
+from api import create_app
+from api.auth import create_key, hash_token
+from api.db import database, make_engine, upgrade
+from api.models import Base, ProblemRecord, ProblemSetRecord, StudentToken
+from api_helpers import bearer
+from grader import Policy
+from problems import generate_params, variant_seed
+from problems import make_problem as domain_make_problem
+
+POSTGRES_URL = os.environ.get("ELBO_GRADER_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> Iterator[str]:
+    """A migrated database for the session, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'elbo-grader.db'}"
+        _migrate(url)
+        yield url
+        return
+    name = f"elbo_grader_test_{secrets.token_hex(6)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """``make_app(**settings)``: apps on the session's database, emptied after the test."""
+    apps = []
+
+    def make(**overrides):
+        app = create_app({"database_url": database_url, "practice": True, **overrides})
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield make
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+    for app in apps:
+        database(app).engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def instructor(app) -> dict[str, str]:
+    """Headers carrying a fresh instructor key."""
+    with database(app).sessions() as session:
+        return bearer(create_key(session, "tests"))
+
+
+@dataclass
+class Assignment:
+    """A problem set with alice's and bob's variants and tokens."""
+
+    problem_set_id: uuid.UUID
+    tokens: dict[str, dict[str, str]]  # student → headers
+    problems: dict[str, str]  # student → problem id
+
+
+@pytest.fixture
+def assignment(app) -> Assignment:
+    """Students' problems and tokens as issue 5 will issue them, written
+    straight to the database (no endpoint makes them yet)."""
+    with database(app).sessions() as session:
+        problem_set = ProblemSetRecord(title="Week 6", seed=2026, items=[{"template": "elbo-gap"}], policy={})
+        session.add(problem_set)
+        session.flush()
+        tokens, problems = {}, {}
+        for student in ("alice", "bob"):
+            token = secrets.token_urlsafe(16)
+            session.add(
+                StudentToken(problem_set_id=problem_set.id, student_id=student, token_hash=hash_token(token))
+            )
+            seed = variant_seed(problem_set.seed, student, 0)
+            problem = domain_make_problem("elbo-gap", generate_params("elbo-gap", seed), seed, "standard")
+            record = ProblemRecord(
+                template="elbo-gap",
+                seed=seed,
+                difficulty="standard",
+                params=problem.params.to_json(),
+                policy=Policy().to_json(),
+                problem=problem.to_json(),
+                problem_set_id=problem_set.id,
+                student_id=student,
+                item=0,
+            )
+            session.add(record)
+            session.flush()
+            tokens[student] = bearer(token)
+            problems[student] = str(record.id)
+        session.commit()
+        return Assignment(problem_set.id, tokens, problems)
+
+
+@pytest.fixture
+def make_problem(client, instructor):
+    """``make_problem(template=..., params=..., policy=..., seed=...)`` → the problem view."""
+
+    def make(template="elbo-gap", **fields):
+        body = {"template": template, **fields}
+        headers = instructor if fields.get("params") is not None else {}
+        response = client.post("/api/v1/problems", json=body, headers=headers)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A real ``elbo-grader serve`` on 127.0.0.1, on its own SQLite file."""
+
+    def __init__(self, tmp_path: Path, workers: int):
+        self.env = {
+            **os.environ,
+            "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+            "ELBO_GRADER_PRACTICE": "on",
+        }
+        self.run("init-db")
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(tmp_path / "server.log", "w+")
+        self.process = subprocess.Popen(
+            [ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def run(self, *args: str) -> str:
+        """Run an ``elbo-grader`` command on the server's database; its output."""
+        return subprocess.run(
+            [ELBO_GRADER, *args], env=self.env, check=True, capture_output=True, text=True
+        ).stdout
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(f"server did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.log.close()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """``serve(workers=2)`` → a running :class:`Server`, stopped after the test."""
+    servers = []
+
+    def start(workers: int = 2) -> Server:
+        servers.append(Server(tmp_path, workers))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
