@@ -13,7 +13,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import auth, db, errors, problemstore, requestid
 from api.config import load_settings
-from api.resources import health, problems, submissions, templates
+from api.resources import health, problem_sets, problems, submissions, templates
 from api.smorest import Api
 
 API_PREFIX = "/api/v1"
@@ -57,6 +57,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.before_request(auth.authenticate)
     errors.init_app(app)
     api = Api(app)
-    for resource in (health, templates, problems, submissions):
+    for resource in (health, templates, problems, submissions, problem_sets):
         api.register_blueprint(resource.blp)
     return app

@@ -1,11 +1,13 @@
 """Bearer tokens → a :class:`Caller`, and the access rules of CONTRACT §9.
 
-Tokens are random 256-bit strings; only their SHA-256 is stored. A token is
-looked up by its hash, and the stored hash compared in constant time.
+Instructor keys are random 256-bit strings, student tokens HMACs (see
+api.tokens); only the SHA-256 of either is stored. A token is looked up by
+its hash, and the stored hash compared in constant time.
 
 - Instructor keys (``elbo-grader create-key``) may do everything.
-- A student token (issued with a problem set, issue 5) reaches only that
-  student's problems in its set and its own submissions, never a solution.
+- A student token (issued with a problem set, see api.tokens) reaches only
+  that student's problems in its set, the set's own view of them, and its
+  own submissions; never a solution, an answer key, grades or the roster.
 - Without a token: practice problems (in no set), while practice is on.
 
 ``401``: credentials missing or unknown where needed; ``403``: known but not
@@ -26,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import db
-from api.errors import forbidden, not_found, unauthorized
+from api.errors import forbidden, invalid, not_found, unauthorized
 from api.models import ApiKey, StudentToken, student_scope
 from api.problemstore import StoredProblem
 
@@ -36,6 +38,9 @@ class Caller:
     kind: Literal["anonymous", "instructor", "student"]
     problem_set_id: uuid.UUID | None = None  # a student token's set and student
     student_id: str | None = None
+    # Which credential: "instructor:<key id>", "student:<token id>" or
+    # "anonymous"; idempotency keys are scoped to it.
+    credential: str = "anonymous"
 
 
 ANONYMOUS = Caller("anonymous")
@@ -67,14 +72,21 @@ def _caller_of(header: str | None) -> Caller:
         raise unauthorized("Send credentials as 'Authorization: Bearer <token>'.")
     digest = hash_token(token)
     session = db.session()
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    key = session.execute(select(ApiKey.id, ApiKey.key_hash).where(ApiKey.key_hash == digest)).first()
     if key is not None and hmac.compare_digest(key.key_hash, digest):
-        return Caller("instructor")
-    student = session.scalar(
-        select(StudentToken).where(StudentToken.token_hash == digest, StudentToken.revoked_at.is_(None))
-    )
+        return Caller("instructor", credential=f"instructor:{key.id}")
+    student = session.execute(
+        select(
+            StudentToken.id, StudentToken.token_hash, StudentToken.problem_set_id, StudentToken.student_id
+        ).where(StudentToken.token_hash == digest, StudentToken.revoked_at.is_(None))
+    ).first()
     if student is not None and hmac.compare_digest(student.token_hash, digest):
-        return Caller("student", problem_set_id=student.problem_set_id, student_id=student.student_id)
+        return Caller(
+            "student",
+            problem_set_id=student.problem_set_id,
+            student_id=student.student_id,
+            credential=f"student:{student.id}",
+        )
     raise unauthorized("Unknown or revoked token.")
 
 
@@ -116,16 +128,48 @@ def authorize_solution(problem: StoredProblem) -> Caller:
     return who
 
 
-def submitting_student(who: Caller, requested: str | None) -> str | None:
+def submitting_student(who: Caller, requested: str | None, problem: StoredProblem) -> str | None:
     """The student a submission is for: a student token implies its own,
-    and only instructors (LMS) may name one."""
+    and only instructors (LMS) may name one. A problem of a set is one
+    student's: every submission to it is theirs, whoever sends it."""
     if who.kind == "student":
         if requested not in (None, who.student_id):
             raise forbidden("A student token submits only as its own student_id.")
         return who.student_id
     if requested is not None and who.kind == "anonymous":
         raise unauthorized("Submitting for a student_id needs an instructor key.")
-    return requested
+    if problem.is_practice:
+        return requested
+    if requested not in (None, problem.student_id):
+        raise invalid(
+            {
+                "student_id": [
+                    f"This problem is student {problem.student_id!r}'s; omit student_id or send theirs."
+                ]
+            }
+        )
+    return problem.student_id
+
+
+def authorize_instructor() -> Caller:
+    """Set-level instructor endpoints: the roster, tokens, answer key, grades."""
+    who: Caller = g.caller
+    if who.kind == "anonymous":
+        raise unauthorized("This needs an instructor key.")
+    if who.kind == "student":
+        raise forbidden("A student token reaches only its own problems and submissions.")
+    return who
+
+
+def authorize_problem_set(problem_set_id: uuid.UUID) -> Caller:
+    """Reading a set: instructors, and the students on it (their own view);
+    404 for a student token of another set."""
+    who: Caller = g.caller
+    if who.kind == "anonymous":
+        raise unauthorized("Reading a problem set needs an instructor key or a student token of the set.")
+    if who.kind == "student" and who.problem_set_id != problem_set_id:
+        raise not_found("problem set")
+    return who
 
 
 def visible_scope(who: Caller) -> str | None:

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# A server secret shorter than this is refused: it is the key of every student token.
+MIN_SECRET_KEY = 32
+
+
+def instance_path() -> Path:
+    """./instance/, where the Flask tutorial keeps its data."""
+    return Path.cwd() / "instance"
 
 
 def default_database_url() -> str:
-    """An SQLite file under ./instance/, as the Flask tutorial keeps its data."""
-    return f"sqlite:///{Path.cwd() / 'instance' / 'elbo-grader.db'}"
+    """An SQLite file under ./instance/."""
+    return f"sqlite:///{instance_path() / 'elbo-grader.db'}"
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,11 @@ class Settings:
     # Bodies over this many bytes are refused with 413 (CONTRACT §10).
     max_content_length: int = 64 * 1024
     log_level: str = "INFO"
+    # The key student access tokens are derived from (HMAC-SHA256), so that
+    # instructors can be shown them again while only their hashes are stored.
+    # None: a random key kept in `secret_key_file`, made on first use.
+    secret_key: str | None = None
+    secret_key_file: str = ""
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -41,6 +54,17 @@ def _flag(name: str, raw: str) -> bool:
     raise ValueError(f"{name}={raw!r}: expected one of {sorted(_TRUE | _FALSE)}")
 
 
+def _secret(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if len(raw) < MIN_SECRET_KEY:
+        raise ValueError(
+            f"ELBO_GRADER_SECRET_KEY must be at least {MIN_SECRET_KEY} characters; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return raw
+
+
 def load_settings(
     overrides: Mapping[str, object] | None = None,
     environ: Mapping[str, str] = os.environ,
@@ -50,6 +74,49 @@ def load_settings(
         database_url=environ.get("ELBO_GRADER_DATABASE_URL") or default_database_url(),
         practice=_flag("ELBO_GRADER_PRACTICE", environ.get("ELBO_GRADER_PRACTICE", "on")),
         log_level=environ.get("ELBO_GRADER_LOG_LEVEL", "INFO").upper(),
+        secret_key=_secret(environ.get("ELBO_GRADER_SECRET_KEY")),
+        secret_key_file=str(instance_path() / "secret-key"),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
     return dataclasses.replace(settings, **(overrides or {}))
+
+
+def secret_key(settings: Settings) -> bytes:
+    """The server secret: ELBO_GRADER_SECRET_KEY, else the key file's, made
+    once (mode 0600) by whichever process gets there first.
+
+    Several servers sharing a database must share ELBO_GRADER_SECRET_KEY:
+    each would otherwise make a key of its own and show instructors tokens
+    that the others did not issue.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.encode()
+    path = Path(settings.secret_key_file)
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written in full under a temporary name, then linked into place: link()
+    # fails if another process linked its key first, and then that one is read.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    key = path.read_text().strip()
+    if len(key) < MIN_SECRET_KEY:
+        raise RuntimeError(f"{path}: the secret key is shorter than {MIN_SECRET_KEY} characters")
+    return key.encode()

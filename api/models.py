@@ -1,9 +1,7 @@
 """Tables, as SQLAlchemy 2 typed ORM models.
 
-Migrations under api/migrations/ create exactly these (a test compares them).
-Problem sets and student tokens are issued by issue 5; their tables and the
-problems' set columns exist already, so authentication knows every kind of
-caller and that issue adds endpoints rather than rebuilding tables.
+Migrations under api/migrations/ create exactly these (a test compares them):
+a new column or table needs a new migration file.
 """
 
 from __future__ import annotations
@@ -19,8 +17,10 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -75,9 +75,11 @@ class ProblemSetRecord(Base):
 
 
 class StudentToken(Base):
-    """A student's access token to one problem set; only its SHA-256 is kept."""
+    """A student on a problem set's roster, with their access token, of which
+    only the SHA-256 is kept (the token itself is derived, see api.tokens)."""
 
     __tablename__ = "student_tokens"
+    __table_args__ = (Index("uq_student_tokens_set_student", "problem_set_id", "student_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_set_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("problem_sets.id"))
@@ -85,6 +87,10 @@ class StudentToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    # The roster order: 0, 1, 2, ... in the order students were given.
+    position: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped when a token is reissued; part of what the token is derived from.
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ProblemRecord(Base):
@@ -92,6 +98,10 @@ class ProblemRecord(Base):
     reads the exact solution back instead of recomputing it."""
 
     __tablename__ = "problems"
+    # A student has one variant per item of a set (practice rows: all null, distinct).
+    __table_args__ = (
+        Index("uq_problems_set_student_item", "problem_set_id", "student_id", "item", unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     template: Mapped[str] = mapped_column(String(64))
@@ -141,6 +151,34 @@ class SubmissionRecord(Base):
     answers: Mapped[dict[str, Any]]
     result: Mapped[dict[str, Any]]
     score: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # After the due date of the problem's set: graded, but counted in the
+    # grade book only if the set's policy says so.
+    late: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class IdempotencyKey(Base):
+    """A POST made with an ``Idempotency-Key`` header, and the response to
+    replay for a retry (see api.idempotency).
+
+    Written in the same transaction as the request's work, so of two
+    concurrent requests with one key exactly one does the work: the other
+    hits the unique constraint and replays the winner's response.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Whose key: "instructor:<key id>", "student:<token id>" or "anonymous".
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the method, path and canonical JSON body.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None]
+    # The response body; student access tokens are left out (stored as hashes only).
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,12 +1,13 @@
 """Request and response bodies (marshmallow 4); the OpenAPI document is built from them.
 
-Shapes and names are CONTRACT §4–§5. Bounds declared here mirror what the
+Shapes and names are CONTRACT §4, §5 and §8. Bounds declared here mirror what the
 domain validates again (``grader.Policy``, ``problems.parse_params``) so the
 document tells clients the truth.
 """
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from decimal import Decimal
 
@@ -14,12 +15,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.errors import answer_error
 from grader.policy import FEEDBACK_MODES
-from problems import DIFFICULTIES, TEMPLATES
+from problems import DEFAULT_DIFFICULTY, DIFFICULTIES, TEMPLATES
 
 MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
 MAX_STUDENT_ID = 128
 UNIT = validate.Range(min=0, max=1)
-# The same rule as _no_control_characters, for the OpenAPI document.
+# Part of the rules of _no_control_characters and _printable_student_id, for the OpenAPI document.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
 
@@ -32,9 +33,32 @@ def _is_number_or_string(value: object) -> bool:
 
 
 def _no_control_characters(value: str) -> None:
-    # Student ids are the LMS's strings; they end up in logs and CSV files.
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValidationError("Must not contain control characters.")
+    # Free text (titles) ends up in logs and the database, which cannot
+    # store an unpaired surrogate (JSON's "\ud800").
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValidationError("Must not contain control characters or unpaired surrogates.")
+
+
+def _printable_student_id(value: str) -> None:
+    # Student ids are the LMS's strings; they end up in URLs, logs and CSV files.
+    if not value.isprintable():
+        raise ValidationError("Must be printable characters only (no control or format characters).")
+    if value.isspace():
+        raise ValidationError("Must not be whitespace only.")
+
+
+def valid_student_id(value: str) -> bool:
+    return 1 <= len(value) <= MAX_STUDENT_ID and value.isprintable() and not value.isspace()
+
+
+def StudentId(description: str = "The LMS's id: 1 to 128 printable characters.", **kwargs) -> fields.String:
+    """A student id, the same rule wherever one is sent."""
+    return fields.String(
+        validate=[validate.Length(min=1, max=MAX_STUDENT_ID), _printable_student_id],
+        # The pattern is the part of the rule a JSON schema can say.
+        metadata={"description": description, "pattern": NO_CONTROL_CHARACTERS},
+        **kwargs,
+    )
 
 
 class JsonFloat(fields.Float):
@@ -184,14 +208,10 @@ class SolutionSchema(Schema):
 
 class SubmissionCreateSchema(Schema):
     answers = Answers(required=True)
-    student_id = fields.String(
+    student_id = StudentId(
+        "For instructor/LMS callers; a student token implies it. 1 to 128 printable characters.",
         allow_none=True,
         load_default=None,
-        validate=[validate.Length(min=1, max=MAX_STUDENT_ID), _no_control_characters],
-        metadata={
-            "description": "For instructor/LMS callers; a student token implies it.",
-            "pattern": NO_CONTROL_CHARACTERS,
-        },
     )
 
 
@@ -219,6 +239,9 @@ class SubmissionSchema(Schema):
     score = fields.Float()
     parts = fields.List(fields.Nested(PartResultSchema))
     steps = fields.List(fields.Nested(StepResultSchema))
+    late = fields.Boolean(
+        metadata={"description": "Made after the due date of the problem's set (always false for practice)."}
+    )
     created_at = fields.DateTime()
 
 
@@ -245,3 +268,199 @@ class ProblemDetailsSchema(Schema):
         metadata={"description": "422: field → messages; answers.<key> → {message, position}."}
     )
     request_id = fields.String(metadata={"description": "500: quote it when reporting the error."})
+
+
+# Problem sets (CONTRACT §8, issue 5) ---------------------------------------
+
+MAX_ITEMS = 20
+MAX_ROSTER = 5000
+MAX_TITLE = 200
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON true or false (marshmallow also takes "yes", 1, ...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class SetPolicySchema(PolicySchema):
+    """A problem set's policy: CONTRACT §6, and whether late work counts."""
+
+    count_late = StrictBoolean(
+        load_default=False,
+        metadata={"description": "Whether submissions after due_at count toward the grade book."},
+    )
+
+
+def _unique(ids: list[str]) -> None:
+    seen: set[str] = set()
+    repeated: dict[str, None] = {}
+    for student in ids:
+        if student in seen:
+            repeated[student] = None
+        seen.add(student)
+    if repeated:
+        names = ", ".join(json.dumps(student) for student in repeated)
+        raise ValidationError(f"Each student id may appear once; repeated: {names}.")
+
+
+def Roster(min_size: int, **kwargs) -> fields.List:
+    return fields.List(
+        StudentId(),
+        validate=[validate.Length(min=min_size, max=MAX_ROSTER), _unique],
+        metadata={
+            "description": f"Student ids, {min_size} to {MAX_ROSTER}, each once; the roster order is kept."
+        },
+        **kwargs,
+    )
+
+
+class ItemSchema(Schema):
+    template = fields.String(required=True, validate=validate.OneOf(list(TEMPLATES)))
+    difficulty = fields.String(load_default=DEFAULT_DIFFICULTY, validate=validate.OneOf(DIFFICULTIES))
+
+
+class ProblemSetCreateSchema(Schema):
+    title = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_TITLE), _no_control_characters],
+        metadata={"pattern": NO_CONTROL_CHARACTERS},
+    )
+    seed = fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(min=0, max=MAX_SEED),
+        metadata={"description": "Omit for a seed picked by the service (returned)."},
+    )
+    items = fields.List(
+        fields.Nested(ItemSchema), required=True, validate=validate.Length(min=1, max=MAX_ITEMS)
+    )
+    students = Roster(0, load_default=list)
+    policy = fields.Nested(SetPolicySchema, allow_none=True, load_default=None)
+    due_at = fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "ISO 8601 with a UTC offset; later submissions are marked late."},
+    )
+
+
+class StudentsAddSchema(Schema):
+    students = Roster(1, required=True)
+
+
+class ProblemRefSchema(Schema):
+    item = fields.Integer()
+    problem_id = fields.UUID()
+
+
+class IssuedStudentSchema(Schema):
+    student_id = fields.String()
+    access_token = fields.String(metadata={"description": "The student's Bearer token to this set."})
+    problems = fields.List(fields.Nested(ProblemRefSchema))
+
+
+class ItemOutSchema(Schema):
+    template = fields.String()
+    difficulty = fields.String()
+
+
+class ProblemSetCreatedSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    seed = fields.Integer()
+    items = fields.List(fields.Nested(ItemOutSchema))
+    policy = fields.Nested(SetPolicySchema)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    students = fields.List(fields.Nested(IssuedStudentSchema))
+
+
+class StudentsAddedSchema(ProblemSetCreatedSchema):
+    students = fields.List(
+        fields.Nested(IssuedStudentSchema), metadata={"description": "The students added by this request."}
+    )
+    ignored = fields.List(
+        fields.String(),
+        metadata={"description": "Ids already on the roster: left as they were (variants, tokens)."},
+    )
+
+
+class ProblemSetSchema(Schema):
+    """An instructor's view (with seed and student_count) or a student's
+    (with student_id and their problems)."""
+
+    id = fields.UUID()
+    title = fields.String()
+    seed = fields.Integer(metadata={"description": "Instructors only."})
+    items = fields.List(fields.Nested(ItemOutSchema))
+    policy = fields.Nested(SetPolicySchema)
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    student_count = fields.Integer(metadata={"description": "Instructors only: the roster's size."})
+    student_id = fields.String(metadata={"description": "Student tokens only: whose view this is."})
+    problems = fields.List(
+        fields.Nested(ProblemRefSchema), metadata={"description": "Student tokens only: their problems."}
+    )
+
+
+class RosterEntrySchema(IssuedStudentSchema):
+    revoked = fields.Boolean()
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class RosterSchema(Schema):
+    problem_set_id = fields.UUID()
+    students = fields.List(fields.Nested(RosterEntrySchema))
+
+
+class AnswerKeyProblemSchema(Schema):
+    item = fields.Integer()
+    problem_id = fields.UUID()
+    template = fields.String()
+    params = fields.Nested(ParamsOutSchema)
+    answers = fields.Dict(keys=fields.String(), values=fields.Nested(ExactAnswerSchema))
+
+
+class AnswerKeyStudentSchema(Schema):
+    student_id = fields.String()
+    problems = fields.List(fields.Nested(AnswerKeyProblemSchema))
+
+
+class AnswerKeySchema(Schema):
+    problem_set_id = fields.UUID()
+    students = fields.List(fields.Nested(AnswerKeyStudentSchema))
+
+
+class ItemGradeSchema(Schema):
+    item = fields.Integer()
+    best_score = fields.Float(
+        allow_none=True, metadata={"description": "The best counted score; null if none counts."}
+    )
+    attempts = fields.Integer(metadata={"description": "Submissions made, late ones included."})
+    last_submitted_at = fields.DateTime(allow_none=True)
+
+
+class StudentGradesSchema(Schema):
+    student_id = fields.String()
+    items = fields.List(fields.Nested(ItemGradeSchema))
+    total = fields.Float(metadata={"description": "The sum of the best scores (an item without one: 0)."})
+
+
+class GradesSchema(Schema):
+    problem_set_id = fields.UUID()
+    item_count = fields.Integer()
+    max_total = fields.Float()
+    count_late = fields.Boolean()
+    students = fields.List(fields.Nested(StudentGradesSchema))
+
+
+class GradesQuerySchema(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "csv"]),
+        metadata={"description": "csv: text/csv for a grade-book import, one row per student."},
+    )

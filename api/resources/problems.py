@@ -25,14 +25,14 @@ blp = Blueprint(
 
 LOCATION = {"Location": {"description": "The new resource's URL.", "schema": {"type": "string"}}}
 # Seeds the service picks stay below 2**53 so JavaScript clients read them exactly.
-_PICKED_SEEDS = 2**53
+PICKED_SEEDS = 2**53
 
 
 def _make(body: dict) -> Problem:
     template = body["template"]
     if body["params"] is not None:
         return make_problem(template, parse_params(template, body["params"]))
-    seed = body["seed"] if body["seed"] is not None else secrets.randbelow(_PICKED_SEEDS)
+    seed = body["seed"] if body["seed"] is not None else secrets.randbelow(PICKED_SEEDS)
     difficulty = body["difficulty"] or DEFAULT_DIFFICULTY
     return make_problem(template, generate_params(template, seed, difficulty), seed, difficulty)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from api import db
+from api import db, idempotency
 from api.auth import authorize_problem, submitting_student, visible_scope
 from api.errors import attempts_exhausted, not_found
-from api.models import SubmissionRecord, claim_attempt, student_scope
+from api.idempotency import Outcome
+from api.models import ProblemSetRecord, SubmissionRecord, claim_attempt, student_scope, utcnow
 from api.problemstore import StoredProblem, store
 from api.resources.problems import LOCATION
 from api.schemas import SubmissionCreateSchema, SubmissionSchema
@@ -17,6 +19,7 @@ from api.smorest import Blueprint
 from grader import grade
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Graded submissions.")
+_SUBMISSION = SubmissionSchema()
 
 
 def submission_view(record: SubmissionRecord) -> dict:
@@ -26,29 +29,45 @@ def submission_view(record: SubmissionRecord) -> dict:
         "problem_id": record.problem_id,
         "student_id": record.student_id,
         "attempt": record.attempt,
+        "late": record.late,
         "created_at": record.created_at,
     }
 
 
-def _grade_and_store(stored: StoredProblem, student_id: str | None, answers: dict) -> SubmissionRecord:
-    """Number, grade and commit a submission in one transaction; if it is
-    refused (409, unreadable answers) the rollback gives the attempt back."""
+def _is_late(session: Session, stored: StoredProblem, now) -> bool:
+    """After the due date of the problem's set (practice problems have none)."""
+    if stored.problem_set_id is None:
+        return False
+    due_at = session.scalar(
+        select(ProblemSetRecord.due_at).where(ProblemSetRecord.id == stored.problem_set_id)
+    )
+    return due_at is not None and now > due_at
+
+
+def _grade_and_store(
+    session: Session, stored: StoredProblem, student_id: str | None, answers: dict
+) -> SubmissionRecord:
+    """Number, grade and add a submission in the caller's transaction; if it
+    is refused (409, unreadable answers) the rollback gives the attempt back."""
     scope = student_scope(student_id)
-    with db.write_transaction() as session:
-        attempt = claim_attempt(session, stored.id, scope)
-        if stored.policy.max_attempts is not None and attempt > stored.policy.max_attempts:
-            raise attempts_exhausted(stored.policy.max_attempts)
-        result = grade(stored.problem, answers, stored.policy, attempt)
-        record = SubmissionRecord(
-            problem_id=stored.id,
-            student_id=student_id,
-            student_scope=scope,
-            attempt=attempt,
-            answers=answers,
-            result=result.to_json(),
-            score=result.score,
-        )
-        session.add(record)
+    attempt = claim_attempt(session, stored.id, scope)
+    if stored.policy.max_attempts is not None and attempt > stored.policy.max_attempts:
+        raise attempts_exhausted(stored.policy.max_attempts)
+    result = grade(stored.problem, answers, stored.policy, attempt)
+    now = utcnow()
+    record = SubmissionRecord(
+        problem_id=stored.id,
+        student_id=student_id,
+        student_scope=scope,
+        attempt=attempt,
+        answers=answers,
+        result=result.to_json(),
+        score=result.score,
+        created_at=now,
+        late=_is_late(session, stored, now),
+    )
+    session.add(record)
+    session.flush()
     return record
 
 
@@ -56,18 +75,30 @@ def _grade_and_store(stored: StoredProblem, student_id: str | None, answers: dic
 class Submissions(MethodView):
     @blp.arguments(SubmissionCreateSchema)
     @blp.response(201, SubmissionSchema, headers=LOCATION)
+    @blp.doc(parameters=[idempotency.HEADER_PARAMETER])
     @blp.errors(400, 401, 403, 404, 409, 413, 415)
     def post(self, body, problem_id):
         """Grade and store a submission
 
         Committed before the 201 leaves. Unreadable answers (422) and used-up
-        attempts (409) store nothing and use no attempt."""
+        attempts (409) store nothing and use no attempt. A problem of a set
+        is its student's: a student token submits as that student, and so
+        does an instructor key (``student_id`` omitted or theirs). After the
+        set's due date the submission is graded and marked ``late``. Safe to
+        retry with an ``Idempotency-Key``: the retry gets the first response
+        and uses no attempt."""
         stored = store().find(problem_id)
-        student_id = submitting_student(authorize_problem(stored), body["student_id"])
-        record = _grade_and_store(stored, student_id, body["answers"])
-        return submission_view(record), {
-            "Location": url_for("submissions.SubmissionById", submission_id=record.id)
-        }
+        student_id = submitting_student(authorize_problem(stored), body["student_id"], stored)
+
+        def work(session: Session, _prepared: None) -> Outcome:
+            record = _grade_and_store(session, stored, student_id, body["answers"])
+            return Outcome(
+                201,
+                _SUBMISSION.dump(submission_view(record)),
+                url_for("submissions.SubmissionById", submission_id=record.id),
+            )
+
+        return idempotency.run(work)
 
     @blp.response(200, SubmissionSchema(many=True))
     @blp.paginate()

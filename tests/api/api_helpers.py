@@ -43,3 +43,13 @@ def listing(client, problem, headers=None, **query):
     return client.get(
         f"/api/v1/problems/{problem['id']}/submissions", query_string=query, headers=headers or {}
     )
+
+
+def set_path(problem_set_id: str, suffix: str = "") -> str:
+    return f"/api/v1/problem-sets/{problem_set_id}{suffix}"
+
+
+def exact_answers(client, instructor, problem_id: str) -> dict:
+    """The problem's exact values as JSON numbers: a submission scoring 1."""
+    solution = client.get(f"/api/v1/problems/{problem_id}/solution", headers=instructor).json
+    return {key: answer["value"] for key, answer in solution["answers"].items()}

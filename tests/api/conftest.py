@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +23,13 @@ import requests
 from sqlalchemy import create_engine, make_url, text
 
 from api import create_app
-from api.auth import create_key, hash_token
+from api.auth import create_key
 from api.db import database, make_engine, upgrade
-from api.models import Base, ProblemRecord, ProblemSetRecord, StudentToken
+from api.models import Base
 from api_helpers import bearer
-from grader import Policy
-from problems import generate_params, variant_seed
-from problems import make_problem as domain_make_problem
 
 POSTGRES_URL = os.environ.get("ELBO_GRADER_TEST_POSTGRES_URL")
+TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
 
@@ -71,7 +68,8 @@ def make_app(database_url):
     apps = []
 
     def make(**overrides):
-        app = create_app({"database_url": database_url, "practice": True, **overrides})
+        settings = {"database_url": database_url, "practice": True, "secret_key": TEST_SECRET_KEY}
+        app = create_app({**settings, **overrides})
         app.config["TESTING"] = True
         apps.append(app)
         return app
@@ -107,44 +105,43 @@ def instructor(app) -> dict[str, str]:
 class Assignment:
     """A problem set with alice's and bob's variants and tokens."""
 
-    problem_set_id: uuid.UUID
+    problem_set_id: str
     tokens: dict[str, dict[str, str]]  # student → headers
-    problems: dict[str, str]  # student → problem id
+    problems: dict[str, str]  # student → problem id of item 0
+    created: dict  # the creation response
+
+
+def create_set(client, headers, students, items=({"template": "elbo-gap"},), **fields) -> dict:
+    """POST /problem-sets → the 201 body."""
+    body = {"title": "Week 6", "seed": 2026, "items": list(items), "students": list(students), **fields}
+    response = client.post("/api/v1/problem-sets", json=body, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json
+
+
+def as_assignment(created: dict) -> Assignment:
+    return Assignment(
+        created["id"],
+        {entry["student_id"]: bearer(entry["access_token"]) for entry in created["students"]},
+        {entry["student_id"]: entry["problems"][0]["problem_id"] for entry in created["students"]},
+        created,
+    )
 
 
 @pytest.fixture
-def assignment(app) -> Assignment:
-    """Students' problems and tokens as issue 5 will issue them, written
-    straight to the database (no endpoint makes them yet)."""
-    with database(app).sessions() as session:
-        problem_set = ProblemSetRecord(title="Week 6", seed=2026, items=[{"template": "elbo-gap"}], policy={})
-        session.add(problem_set)
-        session.flush()
-        tokens, problems = {}, {}
-        for student in ("alice", "bob"):
-            token = secrets.token_urlsafe(16)
-            session.add(
-                StudentToken(problem_set_id=problem_set.id, student_id=student, token_hash=hash_token(token))
-            )
-            seed = variant_seed(problem_set.seed, student, 0)
-            problem = domain_make_problem("elbo-gap", generate_params("elbo-gap", seed), seed, "standard")
-            record = ProblemRecord(
-                template="elbo-gap",
-                seed=seed,
-                difficulty="standard",
-                params=problem.params.to_json(),
-                policy=Policy().to_json(),
-                problem=problem.to_json(),
-                problem_set_id=problem_set.id,
-                student_id=student,
-                item=0,
-            )
-            session.add(record)
-            session.flush()
-            tokens[student] = bearer(token)
-            problems[student] = str(record.id)
-        session.commit()
-        return Assignment(problem_set.id, tokens, problems)
+def make_set(client, instructor):
+    """``make_set(students, items=..., policy=..., due_at=...)`` → an :class:`Assignment`."""
+
+    def make(students=("alice", "bob"), **fields) -> Assignment:
+        return as_assignment(create_set(client, instructor, students, **fields))
+
+    return make
+
+
+@pytest.fixture
+def assignment(make_set) -> Assignment:
+    """Alice's and bob's variants of one elbo-gap item, and their tokens."""
+    return make_set()
 
 
 @pytest.fixture
@@ -175,6 +172,7 @@ class Server:
             **os.environ,
             "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
             "ELBO_GRADER_PRACTICE": "on",
+            "ELBO_GRADER_SECRET_KEY": TEST_SECRET_KEY,
         }
         self.run("init-db")
         port = free_port()

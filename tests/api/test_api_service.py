@@ -60,6 +60,14 @@ def test_openapi_document_is_valid_and_lists_every_operation(client):
         ("/api/v1/problems/{problem_id}/submissions", "post"),
         ("/api/v1/problems/{problem_id}/submissions", "get"),
         ("/api/v1/submissions/{submission_id}", "get"),
+        ("/api/v1/problem-sets", "post"),
+        ("/api/v1/problem-sets/{problem_set_id}", "get"),
+        ("/api/v1/problem-sets/{problem_set_id}/students", "get"),
+        ("/api/v1/problem-sets/{problem_set_id}/students", "post"),
+        ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}/revoke", "post"),
+        ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}/reissue", "post"),
+        ("/api/v1/problem-sets/{problem_set_id}/answer-key", "get"),
+        ("/api/v1/problem-sets/{problem_set_id}/grades", "get"),
     }
 
 

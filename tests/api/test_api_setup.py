@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import stat
+import threading
+
+import alembic.command
+import alembic.config
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,7 +14,7 @@ from sqlalchemy import inspect, select
 
 from api.auth import hash_token
 from api.cli import main
-from api.config import load_settings
+from api.config import load_settings, secret_key
 from api.db import make_engine
 from api.models import ApiKey, Base
 
@@ -89,3 +94,88 @@ def test_create_key_prints_the_key_last_and_stores_its_hash(sqlite_env, capsys):
 def test_create_key_refuses_an_empty_name(sqlite_env):
     with pytest.raises(SystemExit):
         main(["create-key", "--name", "  "])
+
+
+def test_the_secret_key_is_read_from_the_environment():
+    key = "k" * 40
+    settings = load_settings(environ={"ELBO_GRADER_SECRET_KEY": key})
+    assert secret_key(settings) == key.encode()
+
+
+def test_a_short_secret_key_is_refused():
+    with pytest.raises(ValueError, match="ELBO_GRADER_SECRET_KEY"):
+        load_settings(environ={"ELBO_GRADER_SECRET_KEY": "short"})
+
+
+def test_without_a_secret_key_one_is_made_once_in_instance_with_mode_0600(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings.secret_key is None
+    path = tmp_path / "instance" / "secret-key"
+    assert not path.exists()  # made on first use, not by reading the settings
+    first = secret_key(settings)
+    assert len(first) >= 32 and path.read_bytes().strip() == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secret_key(load_settings(environ={})) == first
+
+
+def test_processes_racing_to_make_the_key_all_get_the_same_one(tmp_path):
+    settings = load_settings({"secret_key_file": str(tmp_path / "secret-key")}, environ={})
+    barrier = threading.Barrier(8)
+    keys = []
+
+    def make():
+        barrier.wait()
+        keys.append(secret_key(settings))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(keys)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["secret-key"]
+
+
+def _alembic_config(connection):
+    config = alembic.config.Config()
+    config.set_main_option("script_location", "api:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+def test_migration_0002_keeps_existing_rows_and_downgrades(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path}/old.db")
+    with engine.begin() as connection:
+        alembic.command.upgrade(_alembic_config(connection), "0001")
+        now = "2026-11-01 00:00:00"
+        connection.exec_driver_sql(
+            "INSERT INTO problem_sets "
+            "VALUES ('00000000000040008000000000000001', 't', 1, '[]', '{}', NULL, ?)",
+            (now,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO student_tokens (problem_set_id, student_id, token_hash, created_at) "
+            "VALUES ('00000000000040008000000000000001', 'alice', 'h', ?)",
+            (now,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO problems (id, template, params, policy, problem, created_at) "
+            "VALUES ('00000000000040008000000000000002', 'elbo-gap', '{}', '{}', '{}', ?)",
+            (now,),
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO submissions VALUES ('00000000000040008000000000000003', "
+            "'00000000000040008000000000000002', NULL, '', 1, '{}', '{}', 0.5, ?)",
+            (now,),
+        )
+    with engine.begin() as connection:
+        alembic.command.upgrade(_alembic_config(connection), "head")
+        assert connection.exec_driver_sql("SELECT late FROM submissions").scalar_one() == 0
+        assert connection.exec_driver_sql("SELECT position, generation FROM student_tokens").one() == (0, 0)
+        assert "idempotency_keys" in inspect(connection).get_table_names()
+    with engine.begin() as connection:
+        alembic.command.downgrade(_alembic_config(connection), "0001")
+        assert "idempotency_keys" not in inspect(connection).get_table_names()
+        assert connection.exec_driver_sql("SELECT count(*) FROM submissions").scalar_one() == 1
+    engine.dispose()

@@ -34,9 +34,11 @@ def test_submission_view_has_the_contract_fields_and_is_stored(client, make_prob
         "score",
         "parts",
         "steps",
+        "late",
         "created_at",
     }
     assert (graded["problem_id"], graded["student_id"], graded["attempt"]) == (problem["id"], None, 1)
+    assert graded["late"] is False  # practice problems have no due date
     assert [part["key"] for part in graded["parts"]] == list(TEMPLATES["elbo-gap"].answer_keys)
     gap = graded["parts"][6]
     assert (gap["key"], gap["status"], gap["credit"]) == ("gap", "incorrect", 0.0)
@@ -135,6 +137,8 @@ def test_answer_of_the_wrong_json_type_is_422_under_its_key(client, make_problem
         ({"answers": {}, "student_id": ""}, "student_id"),
         ({"answers": {}, "student_id": "s" * 129}, "student_id"),
         ({"answers": {}, "student_id": "alice\n"}, "student_id"),
+        ({"answers": {}, "student_id": "alice\ud800"}, "student_id"),  # unpaired surrogate
+        ({"answers": {}, "student_id": "   "}, "student_id"),
         ({"answers": {}, "extra": 1}, "extra"),
     ],
 )

@@ -1,0 +1,589 @@
+"""Problem sets: a roster turned into an assignment (CONTRACT §8, §9; issue 5).
+
+Each student gets their own variant of each item, from (set seed, student
+id, item index) alone (``problems.sets.student_problem``), stored as a
+problem row of theirs with the set's policy; and an access token to reach
+it (api.tokens). Instructors get the roster with the tokens, the answer key
+and the grade book.
+
+Big rosters are made in one request: problems are made before the write
+transaction, and written with one bulk insert per table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import Response, current_app, request, url_for
+from flask.views import MethodView
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from api import db, idempotency
+from api.auth import authorize_instructor, authorize_problem_set, hash_token
+from api.errors import ApiError, not_found
+from api.idempotency import Outcome
+from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, utcnow
+from api.resources.problems import LOCATION, PICKED_SEEDS
+from api.schemas import (
+    AnswerKeySchema,
+    GradesQuerySchema,
+    GradesSchema,
+    ProblemSetCreateSchema,
+    ProblemSetCreatedSchema,
+    ProblemSetSchema,
+    RosterEntrySchema,
+    RosterSchema,
+    StudentsAddedSchema,
+    StudentsAddSchema,
+    valid_student_id,
+)
+from api.smorest import Blueprint
+from api.tokens import derive, server_secret
+from grader import Policy
+from grader.gradebook import Attempt, grade_book
+from problems.sets import Item, student_problem
+
+log = logging.getLogger(__name__)
+
+blp = Blueprint(
+    "problem_sets",
+    __name__,
+    url_prefix="/api/v1/problem-sets",
+    description="Problem sets for a class: a variant per student, access tokens, answer key, grades.",
+)
+
+IDEMPOTENCY = {"parameters": [idempotency.HEADER_PARAMETER]}
+# The grade book is JSON, or CSV with ?format=csv.
+GRADES_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The grade book.",
+            "content": {
+                "application/json": {"schema": GradesSchema},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "student_id,item_1_score,item_1_attempts,…,total; a row per student.",
+                    }
+                },
+            },
+        }
+    }
+}
+
+
+@blp.before_request
+def _instructors_post() -> None:
+    """Every POST here is an instructor's: others are refused before their
+    body is read. Rosters share the 64 KiB body limit of CONTRACT §10: 5,000
+    ids of up to ~10 characters fit in one request; longer ones are added in
+    batches with POST …/students."""
+    if request.method == "POST":
+        authorize_instructor()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _find_set(problem_set_id: uuid.UUID) -> ProblemSetRecord:
+    record = db.session().get(ProblemSetRecord, problem_set_id)
+    if record is None:
+        raise not_found("problem set")
+    return record
+
+
+def _set_fields(record: ProblemSetRecord) -> dict:
+    return {
+        "id": str(record.id),
+        "title": record.title,
+        "seed": record.seed,
+        "items": record.items,
+        "policy": record.policy,
+        "due_at": _iso(record.due_at),
+        "created_at": _iso(record.created_at),
+    }
+
+
+def _json(body: object, status: int = 200) -> Response:
+    """Views here build JSON-ready bodies and serialise them once (their
+    schemas document them): a roster of thousands is no work for marshmallow."""
+    return Response(idempotency.dumps(body), status, mimetype="application/json")
+
+
+@dataclass
+class Issued:
+    """Students made for a set, ready to insert: rows and response entries."""
+
+    tokens: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    students: list[dict] = field(default_factory=list)
+
+
+def _issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issued:
+    """Each student's token and variant of each item, in roster order
+    (positions are given in the transaction)."""
+    items = [Item(item["template"], item["difficulty"]) for item in record.items]
+    secret = server_secret()
+    issued = Issued()
+    for student in students:
+        token = derive(secret, record.id, student, 0)
+        issued.tokens.append(
+            {
+                "problem_set_id": record.id,
+                "student_id": student,
+                "token_hash": hash_token(token),
+                "created_at": now,
+                "revoked_at": None,
+                "generation": 0,
+            }
+        )
+        refs = []
+        for index, item in enumerate(items):
+            problem = student_problem(record.seed, student, index, item)
+            made = problem.to_json()
+            problem_id = uuid.uuid4()
+            issued.problems.append(
+                {
+                    "id": problem_id,
+                    "template": problem.template,
+                    "seed": problem.seed,
+                    "difficulty": problem.difficulty,
+                    "params": made["params"],
+                    "policy": record.policy,
+                    "problem": made,
+                    "created_at": now,
+                    "problem_set_id": record.id,
+                    "student_id": student,
+                    "item": index,
+                }
+            )
+            refs.append({"item": index, "problem_id": str(problem_id)})
+        issued.students.append({"student_id": student, "access_token": token, "problems": refs})
+    return issued
+
+
+def _insert(session: Session, issued: Issued, first_position: int) -> None:
+    for position, row in enumerate(issued.tokens, start=first_position):
+        row["position"] = position
+    if issued.tokens:
+        session.execute(insert(StudentToken), issued.tokens)
+    if issued.problems:
+        session.execute(insert(ProblemRecord), issued.problems)
+
+
+def _without_tokens(body: dict) -> dict:
+    """What an idempotency key keeps: tokens are stored only as hashes."""
+    return {**body, "students": [{**entry, "access_token": None} for entry in body["students"]]}
+
+
+def _with_tokens(body: dict) -> dict:
+    """A replayed body with each student's current token derived again."""
+    problem_set_id = uuid.UUID(body["id"])
+    rows = db.session().execute(
+        select(StudentToken.student_id, StudentToken.generation).where(
+            StudentToken.problem_set_id == problem_set_id
+        )
+    )
+    generations = {student: generation for student, generation in rows}
+    secret = server_secret()
+    for entry in body["students"]:
+        entry["access_token"] = derive(
+            secret, problem_set_id, entry["student_id"], generations[entry["student_id"]]
+        )
+    return body
+
+
+@blp.route("")
+class ProblemSets(MethodView):
+    @blp.arguments(ProblemSetCreateSchema)
+    @blp.response(201, ProblemSetCreatedSchema, headers=LOCATION)
+    @blp.doc(**IDEMPOTENCY)
+    @blp.errors(400, 401, 403, 413, 415)
+    def post(self, body):
+        """Make a problem set for a roster
+
+        Instructor key only. Each student gets a variant of each item, from
+        the set seed, their id and the item's index alone, and an access
+        token; the response lists them in roster order. Without a seed the
+        service picks one. Rosters of up to 5,000 students (bodies up to
+        1 MiB). Safe to retry with an ``Idempotency-Key``."""
+        authorize_instructor()
+        policy = Policy.from_json(body["policy"])
+        items = [Item(item["template"], item["difficulty"]) for item in body["items"]]
+        now = utcnow()
+        record = ProblemSetRecord(
+            id=uuid.uuid4(),
+            title=body["title"],
+            seed=body["seed"] if body["seed"] is not None else secrets.randbelow(PICKED_SEEDS),
+            items=[{"template": item.template, "difficulty": item.difficulty} for item in items],
+            policy=policy.to_json(),
+            due_at=body["due_at"].astimezone(UTC) if body["due_at"] is not None else None,
+            created_at=now,
+        )
+
+        def work(session: Session, issued: Issued) -> Outcome:
+            session.add(record)
+            session.flush()
+            _insert(session, issued, 0)
+            return Outcome(
+                201,
+                {**_set_fields(record), "students": issued.students},
+                url_for("problem_sets.ProblemSetById", problem_set_id=record.id),
+            )
+
+        return idempotency.run(
+            work,
+            prepare=lambda: _issue(record, body["students"], now),
+            redact=_without_tokens,
+            restore=_with_tokens,
+        )
+
+
+@blp.route("/<uuid:problem_set_id>")
+class ProblemSetById(MethodView):
+    @blp.response(200, ProblemSetSchema)
+    @blp.errors(401, 404)
+    def get(self, problem_set_id):
+        """Read a problem set
+
+        Instructors: the set with its seed and the roster's size. A student
+        token of the set: the set without its seed, and that student's own
+        problems (never a token, nor anyone else's)."""
+        who = authorize_problem_set(problem_set_id)
+        record = _find_set(problem_set_id)
+        view = _set_fields(record)
+        session = db.session()
+        if who.kind == "instructor":
+            count = session.scalar(
+                select(func.count()).select_from(StudentToken).where(StudentToken.problem_set_id == record.id)
+            )
+            return _json({**view, "student_count": count})
+        del view["seed"]  # with it, anyone could work out everyone's variants
+        problems = session.execute(
+            select(ProblemRecord.item, ProblemRecord.id)
+            .where(ProblemRecord.problem_set_id == record.id, ProblemRecord.student_id == who.student_id)
+            .order_by(ProblemRecord.item)
+        )
+        refs = [{"item": item, "problem_id": str(problem_id)} for item, problem_id in problems]
+        return _json({**view, "student_id": who.student_id, "problems": refs})
+
+
+def _roster(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None) -> list[StudentToken]:
+    query = select(StudentToken).where(StudentToken.problem_set_id == problem_set_id)
+    if student_id is not None:
+        query = query.where(StudentToken.student_id == student_id)
+    return list(session.scalars(query.order_by(StudentToken.position)))
+
+
+def _problem_refs(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None) -> dict:
+    """student id → [{item, problem_id}], in item order."""
+    query = select(ProblemRecord.student_id, ProblemRecord.item, ProblemRecord.id).where(
+        ProblemRecord.problem_set_id == problem_set_id
+    )
+    if student_id is not None:
+        query = query.where(ProblemRecord.student_id == student_id)
+    refs: dict[str, list[dict]] = defaultdict(list)
+    for student, item, problem_id in session.execute(query.order_by(ProblemRecord.item)):
+        refs[student].append({"item": item, "problem_id": str(problem_id)})
+    return refs
+
+
+def _roster_entries(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None) -> list[dict]:
+    """Students with their tokens, derived again and checked against the stored hashes."""
+    secret = server_secret()
+    refs = _problem_refs(session, problem_set_id, student_id)
+    entries = []
+    for student in _roster(session, problem_set_id, student_id):
+        token = derive(secret, problem_set_id, student.student_id, student.generation)
+        if hash_token(token) != student.token_hash:
+            log.error(
+                "problem set %s: the server secret key is not the one that issued its tokens", problem_set_id
+            )
+            raise ApiError(
+                500,
+                "This server's secret key is not the one that issued these tokens: every server "
+                "sharing the database must have the same ELBO_GRADER_SECRET_KEY.",
+            )
+        entries.append(
+            {
+                "student_id": student.student_id,
+                "access_token": token,
+                "problems": refs.get(student.student_id, []),
+                "revoked": student.revoked_at is not None,
+                "revoked_at": _iso(student.revoked_at),
+            }
+        )
+    return entries
+
+
+@blp.route("/<uuid:problem_set_id>/students")
+class Students(MethodView):
+    @blp.response(200, RosterSchema)
+    @blp.errors(401, 403, 404)
+    def get(self, problem_set_id):
+        """List the roster with access tokens
+
+        Instructor key only: every student in roster order, with their
+        access token (derived again; only its hash is stored), whether it is
+        revoked, and their problems."""
+        authorize_instructor()
+        _find_set(problem_set_id)
+        entries = _roster_entries(db.session(), problem_set_id)
+        return _json({"problem_set_id": str(problem_set_id), "students": entries})
+
+    @blp.arguments(StudentsAddSchema)
+    @blp.response(200, StudentsAddedSchema)
+    @blp.doc(**IDEMPOTENCY)
+    @blp.errors(400, 401, 403, 404, 413, 415)
+    def post(self, body, problem_set_id):
+        """Add students to a problem set
+
+        Instructor key only. The response has the shape of the set's
+        creation and lists only the students added, in request order; ids
+        already on the roster are left as they are (variants and tokens
+        unchanged) and listed under ``ignored``. Safe to retry with an
+        ``Idempotency-Key``."""
+        authorize_instructor()
+        record = _find_set(problem_set_id)
+        requested = body["students"]
+
+        def prepare() -> Issued:
+            present = set(db.session().scalars(_roster_ids(problem_set_id)))
+            return _issue(record, [s for s in requested if s not in present], utcnow())
+
+        def work(session: Session, issued: Issued) -> Outcome:
+            # Roster changes of one set queue here (the set's row lock on
+            # PostgreSQL; every writer queues on SQLite).
+            session.execute(
+                select(ProblemSetRecord.id).where(ProblemSetRecord.id == problem_set_id).with_for_update()
+            )
+            present = set(session.scalars(_roster_ids(problem_set_id)))
+            if present & {entry["student_id"] for entry in issued.students}:  # added meanwhile
+                issued = Issued(
+                    [row for row in issued.tokens if row["student_id"] not in present],
+                    [row for row in issued.problems if row["student_id"] not in present],
+                    [entry for entry in issued.students if entry["student_id"] not in present],
+                )
+            last = session.scalar(
+                select(func.max(StudentToken.position)).where(StudentToken.problem_set_id == problem_set_id)
+            )
+            _insert(session, issued, 0 if last is None else last + 1)
+            return Outcome(
+                200,
+                {
+                    **_set_fields(record),
+                    "students": issued.students,
+                    "ignored": [student for student in requested if student in present],
+                },
+            )
+
+        return idempotency.run(work, prepare=prepare, redact=_without_tokens, restore=_with_tokens)
+
+
+def _roster_ids(problem_set_id: uuid.UUID):
+    return select(StudentToken.student_id).where(StudentToken.problem_set_id == problem_set_id)
+
+
+def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> Response:
+    authorize_instructor()
+    _find_set(problem_set_id)
+    if not valid_student_id(student_id):  # e.g. a NUL, which PostgreSQL cannot even compare
+        raise not_found("student on this problem set")
+    with db.write_transaction() as session:
+        student = session.scalar(
+            select(StudentToken).where(
+                StudentToken.problem_set_id == problem_set_id, StudentToken.student_id == student_id
+            )
+        )
+        if student is None:
+            raise not_found("student on this problem set")
+        if reissue:
+            generation = student.generation + 1
+            token = derive(server_secret(), problem_set_id, student_id, generation)
+            values = {"generation": generation, "token_hash": hash_token(token), "revoked_at": None}
+        else:
+            values = {"revoked_at": student.revoked_at or utcnow()}
+        session.execute(update(StudentToken).where(StudentToken.id == student.id).values(**values))
+    session.expire_all()
+    (entry,) = _roster_entries(db.session(), problem_set_id, student_id)
+    return _json(entry)
+
+
+@blp.route("/<uuid:problem_set_id>/students/<path:student_id>/revoke")
+class RevokeToken(MethodView):
+    @blp.response(200, RosterEntrySchema)
+    @blp.errors(401, 403, 404)
+    def post(self, problem_set_id, student_id):
+        """Revoke a student's access token
+
+        Instructor key only. From now on the token is a 401 everywhere; the
+        student's problems and submissions stay. Revoking twice changes
+        nothing."""
+        return _change_token(problem_set_id, student_id, reissue=False)
+
+
+@blp.route("/<uuid:problem_set_id>/students/<path:student_id>/reissue")
+class ReissueToken(MethodView):
+    @blp.response(200, RosterEntrySchema)
+    @blp.errors(401, 403, 404)
+    def post(self, problem_set_id, student_id):
+        """Give a student a new access token
+
+        Instructor key only. The old token stops working (401) and a
+        revoked student is let in again with the new one; problems and
+        submissions stay."""
+        return _change_token(problem_set_id, student_id, reissue=True)
+
+
+@blp.route("/<uuid:problem_set_id>/answer-key")
+class AnswerKey(MethodView):
+    @blp.response(200, AnswerKeySchema)
+    @blp.errors(401, 403, 404)
+    def get(self, problem_set_id):
+        """Read the answer key
+
+        Instructor key only. Per student in roster order, per item: the
+        problem, its params and the exact answers (``exact``, ``latex``,
+        ``value``) as stored when the problem was made."""
+        authorize_instructor()
+        _find_set(problem_set_id)
+        session = db.session()
+        rows = session.execute(
+            select(
+                ProblemRecord.student_id,
+                ProblemRecord.item,
+                ProblemRecord.id,
+                ProblemRecord.template,
+                ProblemRecord.params,
+                ProblemRecord.problem["answers"],
+            )
+            .where(ProblemRecord.problem_set_id == problem_set_id)
+            .order_by(ProblemRecord.item)
+        )
+        problems: dict[str, list[dict]] = defaultdict(list)
+        for student, item, problem_id, template, params, answers in rows:
+            problems[student].append(
+                {
+                    "item": item,
+                    "problem_id": str(problem_id),
+                    "template": template,
+                    "params": params,
+                    "answers": answers,
+                }
+            )
+        students = [
+            {"student_id": student, "problems": problems.get(student, [])}
+            for student in session.scalars(_roster_order(problem_set_id))
+        ]
+        return _json({"problem_set_id": str(problem_set_id), "students": students})
+
+
+def _roster_order(problem_set_id: uuid.UUID):
+    return (
+        select(StudentToken.student_id)
+        .where(StudentToken.problem_set_id == problem_set_id)
+        .order_by(StudentToken.position)
+    )
+
+
+def _number(value: float) -> str:
+    """Up to 4 decimals, no trailing zeros: 1, 0.875, 0.3333."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+@blp.route("/<uuid:problem_set_id>/grades")
+class Grades(MethodView):
+    @blp.arguments(GradesQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, GradesSchema)
+    @blp.doc(**GRADES_RESPONSE)
+    @blp.errors(401, 403, 404)
+    def get(self, problem_set_id, format):
+        """Read the grade book
+
+        Instructor key only. Per student in roster order, per item: the best
+        score that counts (submissions after ``due_at`` count only with
+        ``policy.count_late``), the attempts used (late ones included) and
+        the last submission's time; and the total, the sum of the best
+        scores. ``?format=csv``: ``text/csv`` with a header row
+        ``student_id,item_1_score,item_1_attempts,…,total`` (items numbered
+        from 1), a row per student, an empty cell where no score counts."""
+        authorize_instructor()
+        record = _find_set(problem_set_id)
+        policy = Policy.from_json(record.policy)
+        session = db.session()
+        attempts: dict[tuple[str, int], list[Attempt]] = defaultdict(list)
+        rows = session.execute(
+            select(
+                ProblemRecord.student_id,
+                ProblemRecord.item,
+                SubmissionRecord.score,
+                SubmissionRecord.created_at,
+                SubmissionRecord.late,
+            )
+            .join(ProblemRecord, SubmissionRecord.problem_id == ProblemRecord.id)
+            .where(
+                ProblemRecord.problem_set_id == problem_set_id,
+                SubmissionRecord.student_scope == ProblemRecord.student_id,
+            )
+        )
+        for student, item, score, submitted_at, late in rows:
+            attempts[(student, item)].append(Attempt(score, submitted_at, late))
+        item_count = len(record.items)
+        book = grade_book(
+            list(session.scalars(_roster_order(problem_set_id))), item_count, attempts, policy.count_late
+        )
+        if format == "csv":
+            return _csv(problem_set_id, item_count, book)
+        students = [
+            {
+                "student_id": row.student_id,
+                "items": [
+                    {
+                        "item": grade.item,
+                        "best_score": grade.best_score,
+                        "attempts": grade.attempts,
+                        "last_submitted_at": _iso(grade.last_submitted_at),
+                    }
+                    for grade in row.items
+                ],
+                "total": row.total,
+            }
+            for row in book
+        ]
+        body = {
+            "problem_set_id": str(problem_set_id),
+            "item_count": item_count,
+            "max_total": float(item_count),
+            "count_late": policy.count_late,
+            "students": students,
+        }
+        return _json(body)
+
+
+def _csv(problem_set_id: uuid.UUID, item_count: int, book) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["student_id"]
+    for item in range(1, item_count + 1):
+        header += [f"item_{item}_score", f"item_{item}_attempts"]
+    writer.writerow([*header, "total"])
+    for row in book:
+        cells = [row.student_id]
+        for grade in row.items:
+            cells += ["" if grade.best_score is None else _number(grade.best_score), str(grade.attempts)]
+        writer.writerow([*cells, _number(row.total)])
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="grades-{problem_set_id}.csv"'},
+    )

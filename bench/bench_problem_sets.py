@@ -1,0 +1,191 @@
+"""Problem sets through `elbo-grader serve`, started as the README does.
+
+Runs `elbo-grader init-db`, `create-key` and `serve` on a temporary SQLite
+file (127.0.0.1 only), then:
+
+1. creates a set of 1,000 students × 2 items through HTTP (`POST
+   /api/v1/problem-sets`), a few times, and prints the times;
+2. submits one answer set per problem of the first set, each with its
+   student's token, from a bounded pool of concurrent clients;
+3. times `GET …/grades` as JSON and as CSV.
+
+Targets: the set in <= 3 s, the grade book in <= 1 s.
+
+    .venv/bin/python bench/bench_problem_sets.py [--students 1000] [--repeat 3] [--clients 8] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
+ITEMS = [{"template": "elbo-gap", "difficulty": "standard"}, {"template": "tight-bound"}]
+CREATE_TARGET_S = 3.0
+GRADES_TARGET_S = 1.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: object = None, headers: dict | None = None):
+    """One request on a connection of its own (sync workers keep none alive): status, headers, bytes."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        payload = None if body is None else json.dumps(body)
+        all_headers = {
+            **({"Content-Type": "application/json"} if body is not None else {}),
+            **(headers or {}),
+        }
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def expect(status: int, wanted: int, what: str, data: bytes) -> None:
+    if status != wanted:
+        sys.exit(f"{what} -> {status}: {data[:500]!r}")
+
+
+def wait_ready(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit("server exited during start-up")
+        try:
+            if request(port, "GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("server did not start")
+
+
+def timed(call, *args):
+    """Seconds ``call(*args)`` took, and its result."""
+    start = time.perf_counter()
+    result = call(*args)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--students", type=int, default=1000)
+    options.add_argument("--repeat", type=int, default=3, help="sets created (and grade books read)")
+    options.add_argument("--clients", type=int, default=8, help="concurrent clients submitting")
+    options.add_argument("--workers", type=int, help="passed to `elbo-grader serve` (default: its own)")
+    args = options.parse_args()
+
+    roster = [f"student-{i:05d}@example.edu" for i in range(args.students)]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "ELBO_GRADER_SECRET_KEY": secrets.token_urlsafe(32),
+        }
+        subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
+        key = subprocess.run(
+            [ELBO_GRADER, "create-key", "--name", "bench"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
+        instructor = {"Authorization": f"Bearer {key}"}
+        port = free_port()
+        command = [ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        with open(Path(tmp) / "server.log", "w") as log:
+            server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                wait_ready(port, server)
+                results = run(port, instructor, roster, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+    create_times, submit_seconds, submissions, answer_key_s, grade_times = results
+    print(f"server: {' '.join(command[1:])}; {args.students} students × {len(ITEMS)} items")
+    median = statistics.median(create_times)
+    print(
+        f"POST /problem-sets            {', '.join(f'{t:.2f}' for t in create_times)} s"
+        f"   (median {median:.2f} s = {median / CREATE_TARGET_S:.0%} of the {CREATE_TARGET_S:g} s target)"
+    )
+    print(f"GET …/answer-key              {answer_key_s:.2f} s")
+    print(
+        f"POST …/submissions            {submissions} in {submit_seconds:.1f} s"
+        f" ({submissions / submit_seconds:.0f}/s, {args.clients} clients, student tokens)"
+    )
+    for name, times in grade_times.items():
+        median = statistics.median(times)
+        print(
+            f"GET …/grades{name:<18}{', '.join(f'{t * 1000:.0f}' for t in times)} ms"
+            f"   (median {median * 1000:.0f} ms = {median / GRADES_TARGET_S:.0%} of the 1 s target)"
+        )
+
+
+def run(port: int, instructor: dict, roster: list[str], args):
+    body = {"title": "bench", "seed": 2026, "items": ITEMS, "students": roster}
+    create_times, first = [], None
+    for n in range(args.repeat):
+        seconds, (status, _, data) = timed(
+            request, port, "POST", "/api/v1/problem-sets", {**body, "title": f"bench {n}"}, instructor
+        )
+        expect(status, 201, "POST /api/v1/problem-sets", data)
+        create_times.append(seconds)
+        first = first or json.loads(data)
+    set_path = f"/api/v1/problem-sets/{first['id']}"
+
+    answer_key_s, (status, _, data) = timed(request, port, "GET", f"{set_path}/answer-key", None, instructor)
+    expect(status, 200, "GET …/answer-key", data)
+    key = {p["problem_id"]: p["answers"] for s in json.loads(data)["students"] for p in s["problems"]}
+
+    # One answer set per problem: item 0 exact, item 1 with one mistake.
+    jobs = []
+    for student in first["students"]:
+        token = {"Authorization": f"Bearer {student['access_token']}"}
+        for ref in student["problems"]:
+            answers = {k: a["value"] for k, a in key[ref["problem_id"]].items()}
+            if ref["item"] == 1:
+                answers["gap"] = 0.5
+            jobs.append((f"/api/v1/problems/{ref['problem_id']}/submissions", {"answers": answers}, token))
+
+    def send(job):
+        status, _, data = request(port, "POST", *job)
+        expect(status, 201, "POST …/submissions", data)
+
+    with ThreadPoolExecutor(args.clients) as pool:
+        submit_seconds, _ = timed(lambda: list(pool.map(send, jobs)))
+
+    grade_times: dict[str, list[float]] = {"": [], "?format=csv": []}
+    for _ in range(args.repeat):
+        for query, times in grade_times.items():
+            seconds, (status, _, data) = timed(
+                request, port, "GET", f"{set_path}/grades{query}", None, instructor
+            )
+            expect(status, 200, f"GET …/grades{query}", data)
+            rows = len(data.decode().splitlines()) - 1 if query else len(json.loads(data)["students"])
+            if rows != len(roster):
+                sys.exit(f"GET …/grades{query}: {rows} rows for {len(roster)} students")
+            times.append(seconds)
+    return create_times, submit_seconds, len(jobs), answer_key_s, grade_times
+
+
+if __name__ == "__main__":
+    main()
