@@ -16,6 +16,7 @@ RUN pip install . && useradd --create-home --uid 10001 elbo
 USER elbo
 # The default SQLite file lands in ./instance/ of the working directory;
 # mount a volume here, or set ELBO_GRADER_DATABASE_URL=postgresql+psycopg://...
+# Several containers must share ELBO_GRADER_SECRET_KEY (student tokens derive from it).
 WORKDIR /home/elbo
 EXPOSE 8000
 
