@@ -12,7 +12,8 @@ from .follow_through import carried_value
 from .matching import matches
 from .policy import Policy
 from .reader import Reading, read_answer
-from .result import CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, GradeResult, PartResult, StepResult
+from .result import (CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, GradeResult, PartResult, StepResult,
+                     attempt_score)
 
 DEFAULT_POLICY = Policy()
 
@@ -82,8 +83,7 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
             expected=None if policy.hints_only else problem.answers[key].value,
         ))
 
-    score = sum(part.credit for part in parts) / len(parts) * policy.penalty_factor(attempt)
-    return GradeResult(score=min(1.0, max(0.0, score)), attempt=attempt, parts=tuple(parts),
+    return GradeResult(score=attempt_score(tuple(parts), policy, attempt), attempt=attempt, parts=tuple(parts),
                        steps=_marked_steps(problem, statuses, policy))
 
 

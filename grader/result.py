@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from .policy import Policy
 
 CORRECT = "correct"
 FOLLOW_THROUGH = "follow_through"
@@ -58,7 +60,20 @@ class GradeResult:
     parts: tuple[PartResult, ...]
     steps: tuple[StepResult, ...]
 
+    def for_attempt(self, attempt: int, policy: Policy) -> GradeResult:
+        """The same grading scored as attempt number `attempt`.
+
+        Lets a service grade before it numbers the attempt (outside its write lock).
+        """
+        return replace(self, attempt=attempt, score=attempt_score(self.parts, policy, attempt))
+
     def to_json(self) -> dict[str, Any]:
         """Plain JSON form of the whole result."""
         return {"score": self.score, "attempt": self.attempt,
                 "parts": [part.to_json() for part in self.parts], "steps": [step.to_json() for step in self.steps]}
+
+
+def attempt_score(parts: tuple[PartResult, ...], policy: Policy, attempt: int) -> float:
+    """The mean part credit times the attempt's penalty factor, within [0, 1]."""
+    score = sum(part.credit for part in parts) / len(parts) * policy.penalty_factor(attempt)
+    return min(1.0, max(0.0, score))

@@ -189,3 +189,10 @@ def test_unknown_policy_field_is_refused():
     with pytest.raises(InvalidPolicy) as caught:
         Policy.from_json({"tolerance": 0.1})
     assert "tolerance" in caught.value.errors
+
+
+def test_a_result_rescored_for_a_later_attempt_matches_grading_that_attempt():
+    answers = {**PAGE["answers"], "marginal": 0.65, "log_marginal": "ln(0.65)"}
+    policy = Policy(follow_through_credit=0.5, attempt_penalty=0.2)
+    first = grade(_page_problem(), answers, policy, attempt=1)
+    assert first.for_attempt(3, policy) == grade(_page_problem(), answers, policy, attempt=3)
