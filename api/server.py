@@ -5,7 +5,9 @@ Settings chosen by measurement with bench/bench_http.py (32 clients, SQLite,
 cores. gthread workers (2×4, 2×8) served /healthz about as fast but doubled
 the grading p99 (≈200-280 ms against ≈110 ms) and lost 15-35% of its
 throughput; 3 and 5 sync workers lost grading throughput and p99 to writers
-queueing on SQLite. Sync workers keep no connection alive: behind a load
+queueing on SQLite (again after grading moved out of the write transaction:
+2, 3, 4 sync workers gave 548, 429, 438 grading req/s). Sync workers keep no
+connection alive: behind a load
 balancer, put a buffering proxy (nginx) in front of each server.
 """
 
