@@ -30,7 +30,7 @@ serve: $(STAMP)
 	$(BIN)/elbo-grader serve --host 127.0.0.1 --port 8000
 
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -16,19 +16,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from served import served
+
 CASES = Path(__file__).resolve().parents[2] / "shared" / "cases" / "practice-page.json"
-ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
 MAX_REQUESTS = 50_000  # per phase, on top of the time bound
 
 
@@ -52,12 +49,6 @@ class Phase:
             f"{self.name:<34} {self.rps:8.0f} req/s   p50 {self.percentile(50):6.1f} ms"
             f"   p99 {self.percentile(99):6.1f} ms   ({self.count} requests, {self.errors} errors)"
         )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_phase(name, port, method, path, body, headers, expect, clients, seconds) -> Phase:
@@ -95,21 +86,6 @@ def run_phase(name, port, method, path, body, headers, expect, clients, seconds)
     return Phase(name, len(latencies), seconds, latencies, errors)
 
 
-def wait_ready(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("server exited during start-up")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit("server did not start")
-
-
 def post_json(port: int, path: str, body: dict, headers: dict) -> dict:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request(
@@ -130,49 +106,23 @@ def main() -> None:
     args = options.parse_args()
 
     case = next(c for c in json.loads(CASES.read_text())["cases"] if "expressions" in c["name"])
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
-        key = subprocess.run(
-            [ELBO_GRADER, "create-key", "--name", "bench"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()[-1]
-        port = free_port()
-        command = [ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port)]
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        with open(Path(tmp) / "server.log", "w") as log:
-            server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                wait_ready(port, server)
-                problem = post_json(
-                    port,
-                    "/api/v1/problems",
-                    {"template": case["template"], "params": case["params"]},
-                    {"Authorization": f"Bearer {key}"},
-                )
-                health = run_phase(
-                    "GET /healthz", port, "GET", "/healthz", None, {}, 200, args.clients, args.seconds
-                )
-                grading = run_phase(
-                    "POST …/submissions (8 expressions)",
-                    port,
-                    "POST",
-                    f"/api/v1/problems/{problem['id']}/submissions",
-                    json.dumps({"answers": case["answers"]}),
-                    {"Content-Type": "application/json"},
-                    201,
-                    args.clients,
-                    args.seconds,
-                )
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+    with served(args.workers) as server:
+        problem = post_json(server.port, "/api/v1/problems",
+                            {"template": case["template"], "params": case["params"]}, server.instructor)
+        health = run_phase("GET /healthz", server.port, "GET", "/healthz", None, {}, 200, args.clients, args.seconds)
+        grading = run_phase(
+            "POST …/submissions (8 expressions)",
+            server.port,
+            "POST",
+            f"/api/v1/problems/{problem['id']}/submissions",
+            json.dumps({"answers": case["answers"]}),
+            {"Content-Type": "application/json"},
+            201,
+            args.clients,
+            args.seconds,
+        )
 
-    print(f"{args.clients} concurrent clients, {args.seconds:g} s per phase, server: {' '.join(command[1:])}")
+    print(f"{args.clients} concurrent clients, {args.seconds:g} s per phase, server: {' '.join(server.command)}")
     print(health.line())
     print(grading.line())
     ratio = grading.rps / health.rps

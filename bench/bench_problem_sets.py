@@ -19,27 +19,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
+from served import served
+
 ITEMS = [{"template": "elbo-gap", "difficulty": "standard"}, {"template": "tight-bound"}]
 CREATE_TARGET_S = 3.0
 GRADES_TARGET_S = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(port: int, method: str, path: str, body: object = None, headers: dict | None = None):
@@ -63,19 +52,6 @@ def expect(status: int, wanted: int, what: str, data: bytes) -> None:
         sys.exit(f"{what} -> {status}: {data[:500]!r}")
 
 
-def wait_ready(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit("server exited during start-up")
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    sys.exit("server did not start")
-
-
 def timed(call, *args):
     """Seconds ``call(*args)`` took, and its result."""
     start = time.perf_counter()
@@ -92,36 +68,11 @@ def main() -> None:
     args = options.parse_args()
 
     roster = [f"student-{i:05d}@example.edu" for i in range(args.students)]
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "ELBO_GRADER_SECRET_KEY": secrets.token_urlsafe(32),
-        }
-        subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
-        key = subprocess.run(
-            [ELBO_GRADER, "create-key", "--name", "bench"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()[-1]
-        instructor = {"Authorization": f"Bearer {key}"}
-        port = free_port()
-        command = [ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port)]
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        with open(Path(tmp) / "server.log", "w") as log:
-            server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            try:
-                wait_ready(port, server)
-                results = run(port, instructor, roster, args)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+    with served(args.workers) as server:
+        results = run(server.port, server.instructor, roster, args)
 
     create_times, submit_seconds, submissions, answer_key_s, grade_times = results
-    print(f"server: {' '.join(command[1:])}; {args.students} students × {len(ITEMS)} items")
+    print(f"server: {' '.join(server.command)}; {args.students} students × {len(ITEMS)} items")
     median = statistics.median(create_times)
     print(
         f"POST /problem-sets            {', '.join(f'{t:.2f}' for t in create_times)} s"

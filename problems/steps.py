@@ -185,7 +185,7 @@ def _elbo_lines(ctx: _Context) -> tuple[list[str], list[str]]:
     recon = chain(f"Reconstruction: E_q[ln p(x = {x} | z)]",
                   *_expectation(weights, (show(l0), show(l1)),
                                 (math.log(l0), math.log(l1)), None, v["reconstruction"]))
-    kl_prior = chain(f"KL to the prior: KL(q ‖ p(z))",
+    kl_prior = chain("KL to the prior: KL(q ‖ p(z))",
                      *_kl_stages(weights, (1 - p.p_z1, p.p_z1), v["kl_prior"]))
     rounded = [float(show(v[key]).text) for key in ("reconstruction", "kl_prior", "elbo")]
     elbo = chain("ELBO = reconstruction - KL",
