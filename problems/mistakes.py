@@ -7,7 +7,7 @@ variant generator uses them to make sure every mistake stays detectable.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,20 +53,22 @@ MISTAKES: dict[str, Mistake] = {
     )
 }
 
-MistakeValues = Mapping[str, Mapping[str, tuple[float, ...]]]
-
-
 def _log_base(base: float) -> Callable[[float], float]:
     return lambda value: math.log(value, base)
 
 
-@lru_cache(maxsize=1024)  # generation checks a variant's mistakes, then the problem keeps them
 def mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tuple[float, ...]]]:
     """For each key, the value(s) each applicable mistake gives for it.
 
     A mistake applies only where its value differs from the correct one (the
     prior being ignored changes nothing under a uniform prior).
     """
+    # A copy: callers may keep or change what they get; the cache must not change.
+    return {key: dict(codes) for key, codes in _mistake_values(template_id, params).items()}
+
+
+@lru_cache(maxsize=1024)  # generation checks a variant's mistakes, then the problem keeps them
+def _mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tuple[float, ...]]]:
     found = find_template(template_id)
     params = params.as_floats()
     right = model.evaluate(template_id, params, math.log)
