@@ -53,3 +53,14 @@ def exact_answers(client, instructor, problem_id: str) -> dict:
     """The problem's exact values as JSON numbers: a submission scoring 1."""
     solution = client.get(f"/api/v1/problems/{problem_id}/solution", headers=instructor).json
     return {key: answer["value"] for key, answer in solution["answers"].items()}
+
+
+# Contract §4: the policy a problem gets when none is given.
+DEFAULT_POLICY = {
+    "abs_tol": 0.0005,
+    "rel_tol": 0.001,
+    "follow_through_credit": 1.0,
+    "max_attempts": None,
+    "attempt_penalty": 0.0,
+    "feedback": "full",
+}

@@ -12,22 +12,14 @@ from sqlalchemy import select
 from api.db import database
 from api.models import IdempotencyKey, ProblemRecord, ProblemSetRecord, StudentToken
 from api.tokens import derive
-from api_helpers import MISSING_ID, assert_problem, bearer, set_path
+from api_helpers import DEFAULT_POLICY, MISSING_ID, assert_problem, bearer, set_path
 from conftest import TEST_SECRET_KEY, create_set
 from problems import TEMPLATES
 from problems.sets import Item, student_problem
 
 SETS = "/api/v1/problem-sets"
 ITEMS = [{"template": "elbo-gap", "difficulty": "standard"}, {"template": "tight-bound"}]
-DEFAULT_SET_POLICY = {
-    "abs_tol": 0.0005,
-    "rel_tol": 0.001,
-    "follow_through_credit": 1.0,
-    "max_attempts": None,
-    "attempt_penalty": 0.0,
-    "feedback": "full",
-    "count_late": False,
-}
+DEFAULT_SET_POLICY = {**DEFAULT_POLICY, "count_late": False}
 
 
 def params_of(client, headers, created: dict) -> dict[str, list[dict]]:

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from api_helpers import MISSING_ID, PART_1, assert_problem
+from api_helpers import DEFAULT_POLICY, MISSING_ID, PART_1, assert_problem
 from problems import TEMPLATES
 
-DEFAULT_POLICY = {
-    "abs_tol": 0.0005,
-    "rel_tol": 0.001,
-    "follow_through_credit": 1.0,
-    "max_attempts": None,
-    "attempt_penalty": 0.0,
-    "feedback": "full",
-}
 
 
 def test_templates_lists_every_template_in_order(client):
