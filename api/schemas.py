@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from api.errors import answer_error
 from grader.policy import FEEDBACK_MODES
+from grader.result import STATUSES
 from problems import DEFAULT_DIFFICULTY, DIFFICULTIES, TEMPLATES
 
 MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
@@ -219,7 +220,7 @@ class PartResultSchema(Schema):
     key = fields.String()
     answer = fields.String(allow_none=True)
     value = fields.Float(allow_none=True)
-    status = fields.String(validate=validate.OneOf(["correct", "follow_through", "incorrect", "unanswered"]))
+    status = fields.String(validate=validate.OneOf(STATUSES))
     credit = fields.Float()
     misconceptions = fields.List(fields.String())
     feedback = fields.String()

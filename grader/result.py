@@ -11,6 +11,8 @@ CORRECT = "correct"
 FOLLOW_THROUGH = "follow_through"
 INCORRECT = "incorrect"
 UNANSWERED = "unanswered"
+# Every status a part can have (contract §5), in order of merit.
+STATUSES = (CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED)
 
 
 @dataclass(frozen=True)
