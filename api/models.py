@@ -208,4 +208,4 @@ def claim_attempt(session: Session, problem_id: uuid.UUID, scope: str) -> int:
     Rolling back gives the attempt back.
     """
     statement = _CLAIM[session.get_bind().dialect.name]
-    return session.execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()
+    return session.connection().execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()

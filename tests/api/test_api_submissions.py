@@ -51,6 +51,37 @@ def test_submission_view_has_the_contract_fields_and_is_stored(client, make_prob
     assert client.get(response.headers["Location"]).json == graded
 
 
+@pytest.mark.parametrize(
+    "template, seed, answers, policy",
+    [
+        ("elbo-gap", 1, {"marginal": "0.65", "kl_prior": "ln(2)", "gap": None}, None),
+        ("elbo-gap", 2, {"posterior": 7, "elbo": "-0.5*ln(0.8", "reconstruction": ""}, None),
+        ("tight-bound", 3, {"posterior": "0.5", "elbo": -1.5e-3}, None),
+        ("tight-bound", 4, {"reconstruction": "0.4*ln(0.4)"}, {"feedback": "hints"}),
+        ("elbo-gap", 5, {"marginal": 0.6}, {"attempt_penalty": 0.25, "follow_through_credit": 0.5}),
+    ],
+)
+def test_the_posted_submission_is_what_the_schema_dumps(client, make_problem, template, seed, answers, policy):
+    # The POST builds its body directly (the hot path); GET dumps the stored row
+    # through SubmissionSchema. Both must give the same JSON, whatever the grading.
+    problem = make_problem(template, seed=seed, policy=policy)
+    for _ in range(2):
+        response = submit(client, problem, answers)
+        if response.status_code == 422:  # an unreadable answer: nothing stored, try the rest
+            answers = {key: value for key, value in answers.items() if key not in response.json["errors"]["answers"]}
+            response = submit(client, problem, answers)
+        assert response.status_code == 201, response.json
+        assert client.get(response.headers["Location"]).json == response.json
+
+
+def test_a_late_set_submission_posted_is_what_the_schema_dumps(client, make_set):
+    alice = make_set(["alice"], due_at="2020-01-01T00:00:00+00:00")
+    problem = {"id": alice.problems["alice"]}
+    response = submit(client, problem, {"marginal": "0.6"}, alice.tokens["alice"])
+    assert (response.status_code, response.json["late"], response.json["student_id"]) == (201, True, "alice")
+    assert client.get(response.headers["Location"], headers=alice.tokens["alice"]).json == response.json
+
+
 def test_json_numbers_reach_the_grader_as_the_decimal_they_print_as(client, make_problem):
     problem = make_problem(params=PART_1)
     # A binary float would print 0.6; the decimal keeps every digit written.
