@@ -168,9 +168,10 @@ class Server:
     """A real ``elbo-grader serve`` on 127.0.0.1, on its own SQLite file."""
 
     def __init__(self, tmp_path: Path, workers: int):
+        self.database = tmp_path / "served.db"
         self.env = {
             **os.environ,
-            "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+            "ELBO_GRADER_DATABASE_URL": f"sqlite:///{self.database}",
             "ELBO_GRADER_PRACTICE": "on",
             "ELBO_GRADER_SECRET_KEY": TEST_SECRET_KEY,
         }

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from api.groupcommit import GroupCommit
 from api_helpers import PART_1, PART_1_ANSWERS, bearer
 
 pytestmark = pytest.mark.slow
@@ -69,3 +70,6 @@ def test_200_concurrent_submissions_are_all_stored_once(serve):
     assert sorted(s["id"] for s in stored) == sorted(s["id"] for s in acknowledged)
     assert len({s["id"] for s in stored}) == 200
     assert sorted(s["attempt"] for s in stored) == list(range(1, 201))
+    # Both workers committed through the group commit, and each 201 waited for its sync.
+    committed, synced = GroupCommit(str(server.database)).counts()
+    assert synced == committed == 201  # the problem and the 200 submissions
