@@ -6,6 +6,7 @@ Shared by the HTTP benchmarks: `init-db`, an instructor key from
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import secrets
@@ -24,15 +25,36 @@ ELBO_GRADER = str(Path(sys.executable).with_name("elbo-grader"))
 
 @dataclass(frozen=True)
 class Server:
-    """A running server: its port, an instructor key, and how it was started."""
+    """A running server: its port, an instructor key, how it was started, its pid."""
 
     port: int
     key: str
     command: tuple[str, ...]
+    pid: int
 
     @property
     def instructor(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
+
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by gunicorn and its workers, exited ones included.
+
+        Unlike a rate, it does not change when a shared machine's other
+        tenants take the CPU or the disk stalls.
+        """
+        fields = _stat(self.pid)
+        used = sum(fields[10:14])  # utime, stime, and cutime, cstime of the reaped workers
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        for child in children:
+            with contextlib.suppress(FileNotFoundError):  # a worker that just exited
+                used += sum(_stat(int(child))[10:12])  # utime, stime
+        return used / os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[int]:
+    """The numeric fields of /proc/<pid>/stat, from the fourth (ppid): field n at index n - 4."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return [int(field) for field in text.rsplit(")", 1)[1].split()[1:]]
 
 
 def _free_port() -> int:
@@ -76,7 +98,7 @@ def served(workers: int | None = None) -> Iterator[Server]:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
             try:
                 _wait_ready(port, process)
-                yield Server(port, key, tuple(command[1:]))
+                yield Server(port, key, tuple(command[1:]), process.pid)
             finally:
                 process.terminate()
                 process.wait(timeout=30)
