@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
-import mpmath
+from mpmath import libmp
 
-# A private context: mpmath's global one is shared and mutable.
-_MP = mpmath.MPContext()
-_MP.dps = 40
+# Raw mpmath values at a fixed precision passed to every call: no shared,
+# mutable context, and a third of the time of mpmath's number objects.
+_PRECISION = 136  # bits, just over 40 digits
+_ROUND = libmp.round_nearest
 
 Rational = Fraction | int
 
@@ -103,8 +104,9 @@ class Exact:
     def _value(self) -> float:
         total = _mp_rational(self.rational)
         for coefficient, argument in self.logs:
-            total += _mp_rational(coefficient) * _mp_ln(argument)
-        return float(total)
+            term = libmp.mpf_mul(_mp_rational(coefficient), _mp_ln(argument), _PRECISION, _ROUND)
+            total = libmp.mpf_add(total, term, _PRECISION, _ROUND)
+        return libmp.to_float(total, rnd=_ROUND)
 
     def __str__(self) -> str:
         """Sympy's input syntax, e.g. `2/5*log(3/10) + 3/5*log(9/10)`."""
@@ -162,14 +164,14 @@ def _latex_log(argument: Fraction) -> str:
 _JOIN = {_str_rational: "*", _latex_rational: " "}
 
 
-def _mp_rational(value: Fraction):
-    return _MP.mpf(value.numerator) / value.denominator
+def _mp_rational(value: Fraction) -> tuple:
+    return libmp.from_rational(value.numerator, value.denominator, _PRECISION, _ROUND)
 
 
 @lru_cache(maxsize=4096)
-def _mp_ln(argument: Fraction):
-    """ln at 40 digits; the same few arguments recur across variants."""
-    return _MP.ln(_mp_rational(argument))
+def _mp_ln(argument: Fraction) -> tuple:
+    """ln at just over 40 digits; the same few arguments recur across variants."""
+    return libmp.mpf_log(_mp_rational(argument), _PRECISION, _ROUND)
 
 
 @lru_cache(maxsize=4096)
