@@ -8,8 +8,10 @@ Each test starts from empty tables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -209,9 +211,20 @@ class Server:
         return self.log.read()
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
         self.log.close()
+
+    def kill(self) -> None:
+        """SIGKILL gunicorn and its workers at once, as a crash would."""
+        pid = self.process.pid
+        workers = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for worker in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(worker), signal.SIGKILL)
+        self.process.kill()
+        self.process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -73,3 +74,40 @@ def test_200_concurrent_submissions_are_all_stored_once(serve):
     # Both workers committed through the group commit, and each 201 waited for its sync.
     committed, synced = GroupCommit(str(server.database)).counts()
     assert synced == committed == 201  # the problem and the 200 submissions
+
+
+def test_acknowledged_submissions_survive_a_killed_server(serve):
+    server = serve()
+    problem = requests.post(f"{server.url}/api/v1/problems", json={"template": "elbo-gap", "seed": 6}).json()
+    submissions_url = f"{server.url}/api/v1/problems/{problem['id']}/submissions"
+    acknowledged: list[str] = []
+    enough = threading.Event()
+
+    def keep_sending() -> None:
+        with requests.Session() as http:
+            while True:
+                try:
+                    response = http.post(submissions_url, json={"answers": {"marginal": "0.5"}}, timeout=10)
+                except requests.ConnectionError:
+                    return  # the server is gone
+                assert response.status_code == 201, response.text
+                acknowledged.append(response.json()["id"])
+                if len(acknowledged) >= 60:
+                    enough.set()
+
+    senders = [threading.Thread(target=keep_sending) for _ in range(8)]
+    for sender in senders:
+        sender.start()
+    assert enough.wait(60)
+    server.kill()  # mid-storm: some requests are in flight, unanswered
+    for sender in senders:
+        sender.join(30)
+
+    restarted = serve()  # the same database file
+    stored = []
+    for page in range(1, len(acknowledged) // 100 + 3):
+        stored += requests.get(submissions_url.replace(server.url, restarted.url),
+                               params={"page": page, "page_size": 100}).json()
+    stored_ids = {s["id"] for s in stored}
+    assert set(acknowledged) <= stored_ids  # every 201 was on disk
+    assert len(stored_ids) - len(acknowledged) <= 8  # at most the requests cut off in flight
