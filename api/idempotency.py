@@ -13,6 +13,11 @@ insert waits for the first transaction and then fails; on an SQLite file
 writers queue one after the other anyway (api.db.write_transaction). The
 loser rolls back and replays the winner's response. A request that fails
 (409, 422, ...) rolls its key back with everything else, so a retry runs anew.
+
+Keys are kept for :data:`RETENTION` (24 hours, as payment APIs keep theirs):
+retries come within minutes, and a stored response is as large as the
+submission it answers. An expired key is forgotten, so reusing it runs the
+request anew; every keyed write first deletes the expired keys.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 from flask import Response, current_app, g, request
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +43,7 @@ from api.models import IdempotencyKey, utcnow
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+RETENTION = timedelta(hours=24)
 _VALID = re.compile(r"[\x20-\x7e]{1,255}")
 CONFLICT = "urn:elbo-grader:problem:idempotency-key-reused"
 
@@ -47,7 +54,8 @@ HEADER_PARAMETER = {
     "required": False,
     "description": (
         "Makes a retry safe: the same key with the same body replays the first response "
-        "(same ids, nothing done twice); with a different body, 422. Scoped to the caller."
+        "(same ids, nothing done twice); with a different body, 422. Scoped to the caller; "
+        "kept for 24 hours, after which the key may be used again."
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"},
 }
@@ -137,6 +145,8 @@ def run(
     prepared = prepare()
     try:
         with db.write_transaction() as session:
+            expired = delete(IdempotencyKey).where(IdempotencyKey.created_at < _cutoff())
+            session.execute(expired, execution_options={"synchronize_session": False})
             _claim(session, scope, key, fingerprint)
             outcome = work(session, prepared)
             text = dumps(outcome.body)
@@ -155,9 +165,16 @@ def run(
     return outcome.response(text)
 
 
+def _cutoff() -> datetime:
+    """Keys made before this have expired."""
+    return utcnow() - RETENTION
+
+
 def _find(scope: str, key: str) -> IdempotencyKey | None:
     return db.session().scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+        select(IdempotencyKey).where(
+            IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.created_at >= _cutoff()
+        )
     )
 
 

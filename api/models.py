@@ -179,7 +179,8 @@ class IdempotencyKey(Base):
     # The response body; student access tokens are left out (stored as hashes only).
     body: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Keys expire (api.idempotency.RETENTION); the index finds the old ones.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 def _claim_statement(insert):

@@ -4,6 +4,7 @@ and concurrent retries of one request."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -213,3 +214,36 @@ def test_concurrent_retries_of_a_set_creation_make_one_set(app, instructor):
     assert len({r.json["id"] for r in responses}) == 1
     assert all(r.json == responses[0].json for r in responses)
     assert count(app, ProblemSetRecord) == 1 and count(app, StudentToken) == 2
+
+
+def _age_keys(app, hours: float, key: str | None = None) -> None:
+    """Move stored keys `hours` into the past."""
+    query = select(IdempotencyKey) if key is None else select(IdempotencyKey).where(IdempotencyKey.key == key)
+    with database(app).sessions() as session:
+        for row in session.scalars(query):
+            row.created_at -= timedelta(hours=hours)
+        session.commit()
+
+
+def test_a_key_is_kept_for_a_day_and_then_forgotten(app, client, make_problem):
+    problem = make_problem(params=PART_1)
+    first = submit(client, problem, PART_1_ANSWERS, keyed({}, "daily"))
+    _age_keys(app, 23.9)
+    assert submit(client, problem, PART_1_ANSWERS, keyed({}, "daily")).get_data() == first.get_data()
+    _age_keys(app, 0.2)  # now over 24 hours old
+    # Forgotten: the key is free again, even for another body, and the request runs anew.
+    again = submit(client, problem, {"marginal": 0.6}, keyed({}, "daily"))
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    assert (again.json["id"] != first.json["id"], again.json["attempt"]) == (True, 2)
+    assert count(app, IdempotencyKey) == 1
+
+
+def test_a_keyed_request_deletes_the_expired_keys_and_only_those(app, client, make_problem):
+    problem = make_problem(params=PART_1)
+    for key in ("old-1", "old-2", "recent"):
+        submit(client, problem, {"marginal": 0.6}, keyed({}, key))
+    _age_keys(app, 25, "old-1")
+    _age_keys(app, 25, "old-2")
+    submit(client, problem, {"marginal": 0.6}, keyed({}, "new"))
+    with database(app).sessions() as session:
+        assert set(session.scalars(select(IdempotencyKey.key))) == {"recent", "new"}
