@@ -516,7 +516,9 @@ class Grades(MethodView):
         the last submission's time; and the total, the sum of the best
         scores. ``?format=csv``: ``text/csv`` with a header row
         ``student_id,item_1_score,item_1_attempts,…,total`` (items numbered
-        from 1), a row per student, an empty cell where no score counts."""
+        from 1), a row per student, an empty cell where no score counts.
+        A student id that a spreadsheet would run as a formula (starting
+        with ``=``, ``+``, ``-`` or ``@``) is written with a leading ``'``."""
         authorize_instructor()
         record = _find_set(problem_set_id)
         policy = Policy.from_json(record.policy)
@@ -570,6 +572,16 @@ class Grades(MethodView):
         return _json(body)
 
 
+# A spreadsheet opening the CSV runs a cell starting with one of these as a
+# formula (OWASP "CSV injection"); student ids are the only text cells.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def _spreadsheet_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading ' when it would start a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv(problem_set_id: uuid.UUID, item_count: int, book) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -578,7 +590,7 @@ def _csv(problem_set_id: uuid.UUID, item_count: int, book) -> Response:
         header += [f"item_{item}_score", f"item_{item}_attempts"]
     writer.writerow([*header, "total"])
     for row in book:
-        cells = [row.student_id]
+        cells = [_spreadsheet_text(row.student_id)]
         for grade in row.items:
             cells += ["" if grade.best_score is None else _number(grade.best_score), str(grade.attempts)]
         writer.writerow([*cells, _number(row.total)])

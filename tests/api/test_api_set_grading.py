@@ -282,6 +282,30 @@ def test_grade_book_as_csv_for_an_lms_import(client, instructor, graded_set):
     assert again.get_data(as_text=True) == text  # stable
 
 
+# A spreadsheet opening the CSV must show these ids as text, not run them.
+FORMULA_IDS = [
+    ('=HYPERLINK("http://evil.example","x")', '\'=HYPERLINK("http://evil.example","x")'),
+    ("+1+2", "'+1+2"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("a=b", "a=b"),
+    ("o'brien", "o'brien"),
+]
+
+
+def test_csv_grade_book_keeps_student_ids_from_running_as_formulas(client, instructor):
+    roster = [raw for raw, _ in FORMULA_IDS]
+    created = create_set(client, instructor, roster, items=ELBO_GAP)
+    path = set_path(created["id"], "/grades")
+    rows = list(csv.reader(io.StringIO(
+        client.get(path, query_string={"format": "csv"}, headers=instructor).get_data(as_text=True)
+    )))
+    assert [row[0] for row in rows[1:]] == [shown for _, shown in FORMULA_IDS]
+    # JSON carries the ids as they are.
+    book = client.get(path, headers=instructor).get_json()
+    assert [row["student_id"] for row in book["students"]] == roster
+
+
 @pytest.mark.parametrize("query", [{"format": "xml"}, {"format": ""}, {"fmt": "csv"}])
 def test_unknown_grade_book_format_is_422(client, instructor, assignment, query):
     response = client.get(
