@@ -6,12 +6,14 @@ import argparse
 import logging
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.auth import create_key
-from api.config import Settings, load_settings
+from api.config import Settings, load_settings, secret_key
 from api.db import make_engine, upgrade
 from api.server import Server, default_workers, gunicorn_settings
+from api.tokens import newest_issued_with
 
 
 def _init_db(args: argparse.Namespace, settings: Settings) -> None:
@@ -31,8 +33,32 @@ def _create_key(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
+    _check_database(settings)
     # Each worker's create_app() reads the same environment again.
     Server(gunicorn_settings(args.host, args.port, args.workers)).run()
+
+
+def _check_database(settings: Settings) -> None:
+    """Refuse to serve a database that is not migrated, which would fail
+    every request; warn when another secret key issued its newest student
+    token: that server shows no tokens (500) until it gets the same key.
+    Only a warning, since changing the key on purpose is allowed (issued
+    tokens keep working; reissued ones are shown again)."""
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            same_key = newest_issued_with(session, secret_key(settings))
+    except SQLAlchemyError as error:
+        sys.exit(f"elbo-grader serve: cannot read the database ({error.__class__.__name__}); "
+                 "run `elbo-grader init-db` first, and check ELBO_GRADER_DATABASE_URL")
+    finally:
+        engine.dispose()
+    if not same_key:
+        logging.getLogger(__name__).warning(
+            "the newest student token in this database was issued under another secret key: this server "
+            "cannot show tokens until ELBO_GRADER_SECRET_KEY is that key (every server sharing a database "
+            "needs the same one), or until they are reissued here"
+        )
 
 
 def _key_name(raw: str) -> str:

@@ -14,8 +14,12 @@ import hmac
 import uuid
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from api.auth import hash_token
 from api.config import secret_key
+from api.models import StudentToken
 
 PREFIX = "st_"
 _EXTENSION = "elbo_grader.secret_key"
@@ -33,3 +37,15 @@ def derive(secret: bytes, problem_set_id: uuid.UUID, student_id: str, generation
     message = f"{problem_set_id}\x1f{student_id}\x1f{generation}".encode()
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     return PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def newest_issued_with(session: Session, secret: bytes) -> bool:
+    """Whether the newest student token was derived from ``secret`` (True while there is none)."""
+    token = session.execute(
+        select(StudentToken.problem_set_id, StudentToken.student_id, StudentToken.generation,
+               StudentToken.token_hash).order_by(StudentToken.id.desc()).limit(1)
+    ).first()
+    if token is None:
+        return True
+    derived = derive(secret, token.problem_set_id, token.student_id, token.generation)
+    return hash_token(derived) == token.token_hash

@@ -11,12 +11,16 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
 
-from api.auth import hash_token
+from api import create_app
+from api.auth import create_key, hash_token
 from api.cli import main
 from api.config import load_settings, secret_key
 from api.db import make_engine
 from api.models import ApiKey, Base
+from api_helpers import bearer
+from conftest import create_set
 
 
 def test_settings_default_to_sqlite_under_instance_and_practice_on(tmp_path, monkeypatch):
@@ -179,3 +183,61 @@ def test_migration_0002_keeps_existing_rows_and_downgrades(tmp_path):
         assert "idempotency_keys" not in inspect(connection).get_table_names()
         assert connection.exec_driver_sql("SELECT count(*) FROM submissions").scalar_one() == 1
     engine.dispose()
+
+
+SECRET = "the-secret-that-issued-tokens-" + "a" * 20
+
+
+@pytest.fixture
+def serve_calls(monkeypatch):
+    """`serve` up to gunicorn: the settings it would run with, one entry per run."""
+    calls = []
+
+    class Recorded:
+        def __init__(self, options):
+            self.options = options
+
+        def run(self):
+            calls.append(self.options)
+
+    monkeypatch.setattr("api.cli.Server", Recorded)
+    return calls
+
+
+def _issue_tokens(url: str) -> None:
+    """A problem set made on ``url`` by a server whose secret key is SECRET."""
+    app = create_app({"database_url": url, "practice": True, "secret_key": SECRET})
+    with Session(make_engine(url)) as session:
+        key = create_key(session, "lms")
+    create_set(app.test_client(), bearer(key), ["alice", "bob"])
+
+
+def test_serve_refuses_a_database_without_its_tables(sqlite_env, serve_calls, monkeypatch):
+    monkeypatch.setenv("ELBO_GRADER_SECRET_KEY", SECRET)
+    with pytest.raises(SystemExit) as refused:
+        main(["serve"])
+    assert "elbo-grader init-db" in str(refused.value.code)
+    assert serve_calls == []
+
+
+@pytest.mark.parametrize(
+    "issued, serving, warned",
+    [
+        pytest.param(True, "another-secret-key-" + "b" * 20, True, id="another-key"),
+        pytest.param(True, SECRET, False, id="the-issuing-key"),
+        pytest.param(False, "any-secret-key-" + "c" * 20, False, id="no-tokens-yet"),
+    ],
+)
+def test_serve_warns_when_another_secret_key_issued_the_tokens(
+    sqlite_env, serve_calls, monkeypatch, caplog, issued, serving, warned
+):
+    main(["init-db"])
+    if issued:
+        _issue_tokens(sqlite_env)
+    monkeypatch.setenv("ELBO_GRADER_SECRET_KEY", serving)
+    main(["serve", "--port", "8123"])
+    # It serves either way: changing the key on purpose is allowed.
+    assert [options["bind"] for options in serve_calls] == ["127.0.0.1:8123"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "api.cli"]
+    assert len(warnings) == warned
+    assert all("ELBO_GRADER_SECRET_KEY" in message for message in warnings)
