@@ -13,7 +13,7 @@ from api.auth import create_key
 from api.config import Settings, load_settings, secret_key
 from api.db import make_engine, upgrade
 from api.server import Server, default_workers, gunicorn_settings
-from api.tokens import newest_issued_with
+from api.tokens import issued_with, newest_token
 
 
 def _init_db(args: argparse.Namespace, settings: Settings) -> None:
@@ -47,13 +47,14 @@ def _check_database(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         with Session(engine) as session:
-            same_key = newest_issued_with(session, secret_key(settings))
+            token = newest_token(session)
     except SQLAlchemyError as error:
         sys.exit(f"elbo-grader serve: cannot read the database ({error.__class__.__name__}); "
                  "run `elbo-grader init-db` first, and check ELBO_GRADER_DATABASE_URL")
     finally:
         engine.dispose()
-    if not same_key:
+    # The key is read (or made) only once the database has proved usable.
+    if token is not None and not issued_with(token, secret_key(settings)):
         logging.getLogger(__name__).warning(
             "the newest student token in this database was issued under another secret key: this server "
             "cannot show tokens until ELBO_GRADER_SECRET_KEY is that key (every server sharing a database "

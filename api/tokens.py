@@ -14,7 +14,7 @@ import hmac
 import uuid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from api.auth import hash_token
@@ -39,13 +39,15 @@ def derive(secret: bytes, problem_set_id: uuid.UUID, student_id: str, generation
     return PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def newest_issued_with(session: Session, secret: bytes) -> bool:
-    """Whether the newest student token was derived from ``secret`` (True while there is none)."""
-    token = session.execute(
+def newest_token(session: Session) -> Row | None:
+    """The roster row of the newest student token (what it is derived from, and its hash)."""
+    return session.execute(
         select(StudentToken.problem_set_id, StudentToken.student_id, StudentToken.generation,
                StudentToken.token_hash).order_by(StudentToken.id.desc()).limit(1)
     ).first()
-    if token is None:
-        return True
+
+
+def issued_with(token: Row, secret: bytes) -> bool:
+    """Whether ``secret`` derives that token."""
     derived = derive(secret, token.problem_set_id, token.student_id, token.generation)
     return hash_token(derived) == token.token_hash

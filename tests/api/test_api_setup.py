@@ -212,12 +212,14 @@ def _issue_tokens(url: str) -> None:
     create_set(app.test_client(), bearer(key), ["alice", "bob"])
 
 
-def test_serve_refuses_a_database_without_its_tables(sqlite_env, serve_calls, monkeypatch):
-    monkeypatch.setenv("ELBO_GRADER_SECRET_KEY", SECRET)
+def test_serve_refuses_a_database_without_its_tables(sqlite_env, serve_calls, monkeypatch, tmp_path):
+    monkeypatch.delenv("ELBO_GRADER_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as refused:
         main(["serve"])
     assert "elbo-grader init-db" in str(refused.value.code)
     assert serve_calls == []
+    assert not (tmp_path / "instance").exists()  # refused before a secret key was made
 
 
 @pytest.mark.parametrize(
