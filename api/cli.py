@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import create_key
 from api.config import Settings, load_settings, secret_key
-from api.db import make_engine, upgrade
+from api.db import make_engine, migration_state, upgrade
 from api.server import Server, default_workers, gunicorn_settings
 from api.tokens import issued_with, newest_token
 
@@ -39,18 +39,23 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _check_database(settings: Settings) -> None:
-    """Refuse to serve a database that is not migrated, which would fail
-    every request; warn when another secret key issued its newest student
-    token: that server shows no tokens (500) until it gets the same key.
-    Only a warning, since changing the key on purpose is allowed (issued
-    tokens keep working; reissued ones are shown again)."""
+    """Refuse to serve a database that is unreachable or not at the latest
+    migration, where requests would fail; warn when another secret key
+    issued its newest student token: that server shows no tokens (500)
+    until it gets the same key. Only a warning, since changing the key on
+    purpose is allowed (issued tokens keep working; reissued ones are
+    shown again)."""
     engine = make_engine(settings.database_url)
     try:
+        current, latest = migration_state(engine)
+        if current != latest:
+            sys.exit(f"elbo-grader serve: the database is at migration {current or 'none'}, this version "
+                     f"needs {latest}; run `elbo-grader init-db` first")
         with Session(engine) as session:
             token = newest_token(session)
     except SQLAlchemyError as error:
         sys.exit(f"elbo-grader serve: cannot read the database ({error.__class__.__name__}); "
-                 "run `elbo-grader init-db` first, and check ELBO_GRADER_DATABASE_URL")
+                 "check ELBO_GRADER_DATABASE_URL, and run `elbo-grader init-db` first")
     finally:
         engine.dispose()
     # The key is read (or made) only once the database has proved usable.

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import alembic.command
 import alembic.config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import URL, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,10 +78,22 @@ def make_engine(database_url: str, group_commit: bool = False) -> Engine:
     return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the latest migration (``elbo-grader init-db``)."""
+def _migrations() -> alembic.config.Config:
     config = alembic.config.Config()
     config.set_main_option("script_location", "api:migrations")
+    return config
+
+
+def migration_state(engine: Engine) -> tuple[str | None, str]:
+    """The database's migration (None before the first) and the latest one."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, ScriptDirectory.from_config(_migrations()).get_current_head()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the latest migration (``elbo-grader init-db``)."""
+    config = _migrations()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})

@@ -212,14 +212,26 @@ def _issue_tokens(url: str) -> None:
     create_set(app.test_client(), bearer(key), ["alice", "bob"])
 
 
-def test_serve_refuses_a_database_without_its_tables(sqlite_env, serve_calls, monkeypatch, tmp_path):
+@pytest.mark.parametrize("migrated_to", [None, "0002"], ids=["no-tables", "an-older-migration"])
+def test_serve_refuses_a_database_short_of_the_latest_migration(
+    sqlite_env, serve_calls, monkeypatch, tmp_path, migrated_to
+):
     monkeypatch.delenv("ELBO_GRADER_SECRET_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
+    if migrated_to:
+        engine = make_engine(sqlite_env)
+        with engine.begin() as connection:
+            alembic.command.upgrade(_alembic_config(connection), migrated_to)
+        engine.dispose()
     with pytest.raises(SystemExit) as refused:
         main(["serve"])
-    assert "elbo-grader init-db" in str(refused.value.code)
+    message = str(refused.value.code)
+    assert f"at migration {migrated_to or 'none'}" in message and "elbo-grader init-db" in message
     assert serve_calls == []
     assert not (tmp_path / "instance").exists()  # refused before a secret key was made
+    main(["init-db"])
+    main(["serve"])
+    assert len(serve_calls) == 1
 
 
 @pytest.mark.parametrize(
