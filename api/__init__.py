@@ -10,8 +10,9 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Flask
 from swagger_ui_bundle import swagger_ui_path
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, db, errors, problemstore, requestid
+from api import auth, db, errors, problemstore, ratelimit, requestid
 from api.config import load_settings
 from api.resources import health, problem_sets, problems, submissions, templates
 from api.smorest import Api
@@ -55,6 +56,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     problemstore.init_app(app)
     requestid.init_app(app)
     app.before_request(auth.authenticate)
+    ratelimit.init_app(app)  # after authenticate: limits are per caller
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
     errors.init_app(app)
     api = Api(app)
     for resource in (health, templates, problems, submissions, problem_sets):

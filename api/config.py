@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,30 @@ def default_database_url() -> str:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` writes in any ``period`` seconds, at once or spread out."""
+
+    requests: int
+    period: int
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"\s*([0-9]{1,9})\s*/\s*(second|minute|hour|day)\s*")
+
+
+def parse_rate_limit(name: str, raw: str) -> RateLimit | None:
+    """``"120/minute"`` → a :class:`RateLimit`; ``"off"`` → None (no limit)."""
+    if raw.strip().lower() in _FALSE:
+        return None
+    match = _RATE.fullmatch(raw.lower())
+    if match is None or int(match[1]) == 0:
+        raise ValueError(
+            f"{name}={raw!r}: expected N/second, N/minute, N/hour or N/day with N ≥ 1, or off"
+        )
+    return RateLimit(int(match[1]), _PERIODS[match[2]])
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     # Anonymous practice: seeded problems, their solutions and submissions
@@ -43,6 +68,16 @@ class Settings:
     # None: a random key kept in `secret_key_file`, made on first use.
     secret_key: str | None = None
     secret_key_file: str = ""
+    # Writes (POSTs) per caller, beyond which a 429 (CONTRACT §10), counted
+    # in the database so that every worker and server shares the count; None
+    # is no limit. Anonymous callers are counted per client address, the
+    # others per token. From the environment: 120/minute, 60/minute, off.
+    rate_limit_anonymous: RateLimit | None = None
+    rate_limit_student: RateLimit | None = None
+    rate_limit_instructor: RateLimit | None = None
+    # Proxies in front of the service that append to X-Forwarded-For; the
+    # client address is taken that many hops back (0: the peer's address).
+    trusted_proxies: int = 0
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -52,6 +87,17 @@ def _flag(name: str, raw: str) -> bool:
     if value in _FALSE:
         return False
     raise ValueError(f"{name}={raw!r}: expected one of {sorted(_TRUE | _FALSE)}")
+
+
+def _rate_limit(environ: Mapping[str, str], kind: str, default: str) -> RateLimit | None:
+    name = f"ELBO_GRADER_RATE_LIMIT_{kind}"
+    return parse_rate_limit(name, environ.get(name, default))
+
+
+def _proxies(raw: str) -> int:
+    if not re.fullmatch(r"\s*[0-9]{1,2}\s*", raw) or int(raw) > 10:
+        raise ValueError(f"ELBO_GRADER_TRUSTED_PROXIES={raw!r}: expected a number of proxies from 0 to 10")
+    return int(raw)
 
 
 def _secret(raw: str | None) -> str | None:
@@ -76,6 +122,10 @@ def load_settings(
         log_level=environ.get("ELBO_GRADER_LOG_LEVEL", "INFO").upper(),
         secret_key=_secret(environ.get("ELBO_GRADER_SECRET_KEY")),
         secret_key_file=str(instance_path() / "secret-key"),
+        rate_limit_anonymous=_rate_limit(environ, "ANONYMOUS", "120/minute"),
+        rate_limit_student=_rate_limit(environ, "STUDENT", "60/minute"),
+        rate_limit_instructor=_rate_limit(environ, "INSTRUCTOR", "off"),
+        trusted_proxies=_proxies(environ.get("ELBO_GRADER_TRUSTED_PROXIES", "0")),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
     return dataclasses.replace(settings, **(overrides or {}))

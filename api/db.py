@@ -27,6 +27,8 @@ from api.groupcommit import GroupCommit
 _EXTENSION = "elbo_grader.db"
 # Any constant: serialises concurrent `init-db` runs of several servers on PostgreSQL.
 _MIGRATION_LOCK = 0x656C626F
+# This transaction's commit returns before its WAL record is flushed.
+_ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _json_default(value: object) -> str:
@@ -132,15 +134,21 @@ def session() -> Session:
 
 
 @contextlib.contextmanager
-def write_transaction() -> Iterator[Session]:
+def write_transaction(durable: bool = True) -> Iterator[Session]:
     """The request's session for a transaction that writes: committed at the
     end of the block, rolled back if it raises, and on disk when it returns
     (on an SQLite file by :meth:`GroupCommit.transaction`, which also queues
-    the writers of every process; on PostgreSQL by the commit itself)."""
+    the writers of every process; on PostgreSQL by the commit itself).
+
+    Not ``durable``: for bookkeeping that a crash may lose (rate limits), the
+    commit returns without waiting for the disk.
+    """
     db_session = session()
     group_commit = database(current_app).group_commit
-    with group_commit.transaction() if group_commit else contextlib.nullcontext():
+    with group_commit.transaction(durable) if group_commit else contextlib.nullcontext():
         try:
+            if not durable and db_session.get_bind().dialect.name == "postgresql":
+                db_session.execute(_ASYNCHRONOUS_COMMIT)
             yield db_session
             db_session.commit()
         except BaseException:

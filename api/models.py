@@ -210,3 +210,16 @@ def claim_attempt(session: Session, problem_id: uuid.UUID, scope: str) -> int:
     """
     statement = _CLAIM[session.get_bind().dialect.name]
     return session.connection().execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()
+
+
+class RateLimitBucket(Base):
+    """One caller's allowance of writes (api.ratelimit): the moment it is
+    back in full. A row whose moment has passed says no more than no row,
+    so such rows are deleted."""
+
+    __tablename__ = "rate_limits"
+
+    # "anonymous:<address>", "student:<token id>" or "instructor:<key id>".
+    bucket: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # Microseconds since the epoch: integers, so a full burst adds up exactly.
+    full_at: Mapped[int] = mapped_column(BigInteger, index=True)

@@ -207,7 +207,7 @@ class ProblemSets(MethodView):
     @blp.arguments(ProblemSetCreateSchema)
     @blp.response(201, ProblemSetCreatedSchema, headers=LOCATION)
     @blp.doc(**IDEMPOTENCY)
-    @blp.errors(400, 401, 403, 413, 415)
+    @blp.errors(400, 401, 403, 413, 415, 429)
     def post(self, body):
         """Make a problem set for a roster
 
@@ -343,7 +343,7 @@ class Students(MethodView):
     @blp.arguments(StudentsAddSchema)
     @blp.response(200, StudentsAddedSchema)
     @blp.doc(**IDEMPOTENCY)
-    @blp.errors(400, 401, 403, 404, 413, 415)
+    @blp.errors(400, 401, 403, 404, 413, 415, 429)
     def post(self, body, problem_set_id):
         """Add students to a problem set
 
@@ -421,7 +421,7 @@ def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> 
 @blp.route("/<uuid:problem_set_id>/students/<path:student_id>/revoke")
 class RevokeToken(MethodView):
     @blp.response(200, RosterEntrySchema)
-    @blp.errors(401, 403, 404)
+    @blp.errors(401, 403, 404, 429)
     def post(self, problem_set_id, student_id):
         """Revoke a student's access token
 
@@ -434,7 +434,7 @@ class RevokeToken(MethodView):
 @blp.route("/<uuid:problem_set_id>/students/<path:student_id>/reissue")
 class ReissueToken(MethodView):
     @blp.response(200, RosterEntrySchema)
-    @blp.errors(401, 403, 404)
+    @blp.errors(401, 403, 404, 429)
     def post(self, problem_set_id, student_id):
         """Give a student a new access token
 

@@ -55,7 +55,7 @@ def problem_view(stored: StoredProblem) -> dict:
 class Problems(MethodView):
     @blp.arguments(ProblemCreateSchema)
     @blp.response(201, ProblemSchema, headers=LOCATION)
-    @blp.errors(400, 401, 403, 413, 415)
+    @blp.errors(400, 401, 403, 413, 415, 429)
     def post(self, body):
         """Make a problem
 

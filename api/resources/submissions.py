@@ -101,7 +101,7 @@ class Submissions(MethodView):
     @blp.arguments(SubmissionCreateSchema)
     @blp.response(201, SubmissionSchema, headers=LOCATION)
     @blp.doc(parameters=[idempotency.HEADER_PARAMETER])
-    @blp.errors(400, 401, 403, 404, 409, 413, 415)
+    @blp.errors(400, 401, 403, 404, 409, 413, 415, 429)
     def post(self, body, problem_id):
         """Grade and store a submission
 

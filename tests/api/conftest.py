@@ -70,7 +70,14 @@ def make_app(database_url):
     apps = []
 
     def make(**overrides):
-        settings = {"database_url": database_url, "practice": True, "secret_key": TEST_SECRET_KEY}
+        # No rate limits unless a test sets them: the suite sends many writes from one address.
+        settings = {
+            "database_url": database_url,
+            "practice": True,
+            "secret_key": TEST_SECRET_KEY,
+            "rate_limit_anonymous": None,
+            "rate_limit_student": None,
+        }
         app = create_app({**settings, **overrides})
         app.config["TESTING"] = True
         apps.append(app)
@@ -169,13 +176,16 @@ def free_port() -> int:
 class Server:
     """A real ``elbo-grader serve`` on 127.0.0.1, on its own SQLite file."""
 
-    def __init__(self, tmp_path: Path, workers: int):
+    def __init__(self, tmp_path: Path, workers: int, env: dict[str, str]):
         self.database = tmp_path / "served.db"
         self.env = {
             **os.environ,
             "ELBO_GRADER_DATABASE_URL": f"sqlite:///{self.database}",
             "ELBO_GRADER_PRACTICE": "on",
             "ELBO_GRADER_SECRET_KEY": TEST_SECRET_KEY,
+            # Anonymous load from one address, as a class behind one NAT would send.
+            "ELBO_GRADER_RATE_LIMIT_ANONYMOUS": "off",
+            **env,
         }
         self.run("init-db")
         port = free_port()
@@ -229,11 +239,11 @@ class Server:
 
 @pytest.fixture
 def serve(tmp_path):
-    """``serve(workers=2)`` → a running :class:`Server`, stopped after the test."""
+    """``serve(workers=2, **env)`` → a running :class:`Server`, stopped after the test."""
     servers = []
 
-    def start(workers: int = 2) -> Server:
-        servers.append(Server(tmp_path, workers))
+    def start(workers: int = 2, **env: str) -> Server:
+        servers.append(Server(tmp_path, workers, env))
         return servers[-1]
 
     yield start

@@ -76,6 +76,19 @@ def test_200_concurrent_submissions_are_all_stored_once(serve):
     assert synced == committed == 201  # the problem and the 200 submissions
 
 
+def test_the_workers_share_one_rate_limit(serve):
+    server = serve(workers=2, ELBO_GRADER_RATE_LIMIT_ANONYMOUS="5/hour")
+
+    def send(_) -> tuple[int, str | None]:  # each on a connection of its own, to either worker
+        response = requests.post(f"{server.url}/api/v1/problems", json={"template": "elbo-gap", "seed": 3})
+        return response.status_code, response.headers.get("Retry-After")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(send, range(12)))
+    assert sorted(status for status, _ in results) == [201] * 5 + [429] * 7
+    assert all(int(retry) >= 1 for status, retry in results if status == 429)
+
+
 def test_acknowledged_submissions_survive_a_killed_server(serve):
     server = serve()
     problem = requests.post(f"{server.url}/api/v1/problems", json={"template": "elbo-gap", "seed": 6}).json()
