@@ -37,7 +37,14 @@ class RateLimit:
     requests: int
     period: int
 
+    def __post_init__(self) -> None:
+        # Counted in whole microseconds: at most one write per microsecond.
+        if not 1 <= self.requests <= MAX_RATE * self.period:
+            raise ValueError(f"a limit is at least 1 write per period and at most {MAX_RATE:,} per second")
 
+
+# Writes per second a limit may allow at most.
+MAX_RATE = 1_000_000
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"\s*([0-9]{1,9})\s*/\s*(second|minute|hour|day)\s*")
 
@@ -47,11 +54,12 @@ def parse_rate_limit(name: str, raw: str) -> RateLimit | None:
     if raw.strip().lower() in _FALSE:
         return None
     match = _RATE.fullmatch(raw.lower())
-    if match is None or int(match[1]) == 0:
-        raise ValueError(
-            f"{name}={raw!r}: expected N/second, N/minute, N/hour or N/day with N ≥ 1, or off"
-        )
-    return RateLimit(int(match[1]), _PERIODS[match[2]])
+    try:
+        if match is None:
+            raise ValueError("expected N/second, N/minute, N/hour or N/day with N ≥ 1, or off")
+        return RateLimit(int(match[1]), _PERIODS[match[2]])
+    except ValueError as error:
+        raise ValueError(f"{name}={raw!r}: {error}") from None
 
 
 @dataclass(frozen=True)

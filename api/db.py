@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,8 +27,6 @@ from api.groupcommit import GroupCommit
 _EXTENSION = "elbo_grader.db"
 # Any constant: serialises concurrent `init-db` runs of several servers on PostgreSQL.
 _MIGRATION_LOCK = 0x656C626F
-# This transaction's commit returns before its WAL record is flushed.
-_ASYNCHRONOUS_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
 
 def _json_default(value: object) -> str:
@@ -134,26 +132,28 @@ def session() -> Session:
 
 
 @contextlib.contextmanager
-def write_transaction(durable: bool = True) -> Iterator[Session]:
+def write_transaction() -> Iterator[Session]:
     """The request's session for a transaction that writes: committed at the
     end of the block, rolled back if it raises, and on disk when it returns
     (on an SQLite file by :meth:`GroupCommit.transaction`, which also queues
-    the writers of every process; on PostgreSQL by the commit itself).
-
-    Not ``durable``: for bookkeeping that a crash may lose (rate limits), the
-    commit returns without waiting for the disk.
-    """
+    the writers of every process; on PostgreSQL by the commit itself)."""
     db_session = session()
     group_commit = database(current_app).group_commit
-    with group_commit.transaction(durable) if group_commit else contextlib.nullcontext():
+    with group_commit.transaction() if group_commit else contextlib.nullcontext():
         try:
-            if not durable and db_session.get_bind().dialect.name == "postgresql":
-                db_session.execute(_ASYNCHRONOUS_COMMIT)
+            if (first := g.pop("before_first_write", None)) is not None:
+                first(db_session)
             yield db_session
             db_session.commit()
         except BaseException:
             db_session.rollback()
             raise
+
+
+def before_first_write(callback: Callable[[Session], None]) -> None:
+    """Have the request's next write transaction begin with ``callback(session)``,
+    so that what it writes commits or rolls back with the request's own writes."""
+    g.before_first_write = callback
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -69,19 +69,16 @@ class GroupCommit:
         self._wal_known: tuple[int, int, bytes] | None = None
 
     @contextlib.contextmanager
-    def transaction(self, durable: bool = True) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         """Around one write transaction, which commits at the end of the block.
 
         Writers of every process take turns: flock wakes the next one as soon
         as the lock is free, where SQLite's busy handler polls with sleeps of
         up to 100 ms. Returns once the commit is on disk; if the block
-        raises (rolled back), nothing is counted or synced. Not ``durable``:
-        returns at once, and the next fsync takes the commit along.
+        raises (rolled back), nothing is counted or synced.
         """
         with _locked(self.writers_path, fcntl.LOCK_EX) as writers_fd:
             yield
-            if not durable:
-                return
             ticket = _read(writers_fd, _COMMITTED) + 1
             _write(writers_fd, _COMMITTED, ticket)
         self.sync_through(ticket)

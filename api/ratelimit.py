@@ -1,6 +1,6 @@
 """Rate limits on writes: the ``429`` of CONTRACT §10.
 
-Every POST counts against its caller's allowance: an instructor key's or a
+Every write counts against its caller's allowance: an instructor key's or a
 student token's own, and for anonymous callers their client address's (an
 IPv6 client's /64, the block one subscriber usually gets). A limit of N per
 period lets N writes through at once and then one every period/N: GCRA, a
@@ -9,10 +9,13 @@ in full. That moment is one row per caller in the database, so every worker
 and every server behind a load balancer shares it, and one upsert moves it
 atomically.
 
-The count is taken in a short transaction of its own before the request's
-work, so a refused request costs no grading or variant making and writes
-nothing else. That transaction need not be durable: a crash may forget a few
-counted writes, never a submission.
+A POST is looked at twice. Before anything else, a read of the caller's row
+refuses it if the allowance is already spent, so a caller past the limit
+costs no grading or variant making. Then the count itself is the first
+statement of the request's write transaction: it commits with what the
+request stores, and a request that stores nothing (a 409, a 422, an
+idempotent replay) rolls it back and is not counted. Of two requests racing
+for the last write allowed, the second is refused by the count.
 
 Limited responses carry the ``RateLimit-Policy`` and ``RateLimit`` fields of
 the IETF draft (draft-ietf-httpapi-ratelimit-headers); a 429 also carries
@@ -32,7 +35,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api import db
-from api.config import RateLimit, Settings
+from api.auth import Caller
+from api.config import RateLimit
 from api.errors import ApiError
 from api.models import RateLimitBucket
 
@@ -75,6 +79,7 @@ def _upsert_statement(insert):
 
 
 _UPSERT = {"sqlite": _upsert_statement(sqlite.insert), "postgresql": _upsert_statement(postgresql.insert)}
+_FULL_AT = select(_TABLE.c.full_at).where(_TABLE.c.bucket == bindparam("bucket"))
 # A row whose moment has passed says what no row says. SKIP LOCKED (PostgreSQL;
 # SQLite has one writer anyway): rows another server is deleting are left to it.
 _DELETE_EXPIRED = delete(_TABLE).where(
@@ -88,22 +93,46 @@ _DELETE_EXPIRED = delete(_TABLE).where(
 )
 
 
-def admit(session: Session, bucket: str, limit: RateLimit, now: int) -> Allowance:
-    """Count one write of ``bucket`` at ``now`` (microseconds since the epoch)
-    in the session's transaction, unless ``limit`` refuses it."""
-    # Whole microseconds, the window a multiple of the interval: a full burst fits exactly.
+def _spacing(limit: RateLimit) -> tuple[int, int]:
+    """(interval, window) in microseconds: one write per interval, at most a
+    window's worth at once. Whole microseconds, and the window a multiple of
+    the interval, so that a full burst fits exactly."""
     interval = limit.period * _MICROSECONDS // limit.requests
-    window = interval * limit.requests
+    return interval, interval * limit.requests
+
+
+def _allowance(limit: RateLimit, full_at: int | None, now: int, admitted: bool) -> Allowance:
+    interval, window = _spacing(limit)
+    owed = 0 if full_at is None else max(0, full_at - now)  # until the allowance is back in full
+    if admitted:
+        return Allowance(limit, True, (window - owed) // interval, _seconds(owed), 0)
+    return Allowance(limit, False, 0, _seconds(owed), _seconds(owed + interval - window))
+
+
+def standing(session: Session, bucket: str, limit: RateLimit, now: int) -> Allowance:
+    """Whether a write of ``bucket`` at ``now`` would be admitted, counting nothing."""
+    full_at = session.connection().execute(_FULL_AT, {"bucket": bucket}).scalar()
+    interval, window = _spacing(limit)
+    owed = 0 if full_at is None else max(0, full_at - now)
+    return _allowance(limit, full_at, now, admitted=owed + interval <= window)
+
+
+def admit(session: Session, bucket: str, limit: RateLimit, now: int, clean: bool = True) -> Allowance:
+    """Count one write of ``bucket`` at ``now`` (microseconds since the epoch)
+    in the session's transaction, unless ``limit`` refuses it; ``clean``:
+    first delete some of the rows that have expired."""
+    interval, window = _spacing(limit)
     connection = session.connection()
-    connection.execute(_DELETE_EXPIRED, {"now": now})
+    if clean:
+        connection.execute(_DELETE_EXPIRED, {"now": now})
     upsert = _UPSERT[connection.dialect.name]
     full_at = connection.execute(
         upsert, {"bucket": bucket, "now": now, "interval": interval, "window": window}
     ).scalar()
     if full_at is not None:
-        return Allowance(limit, True, (window - (full_at - now)) // interval, _seconds(full_at - now), 0)
-    full_at = connection.execute(select(_TABLE.c.full_at).where(_TABLE.c.bucket == bucket)).scalar_one()
-    return Allowance(limit, False, 0, _seconds(full_at - now), _seconds(full_at + interval - window - now))
+        return _allowance(limit, full_at, now, admitted=True)
+    full_at = connection.execute(_FULL_AT, {"bucket": bucket}).scalar_one()
+    return _allowance(limit, full_at, now, admitted=False)
 
 
 def _seconds(microseconds: int) -> int:
@@ -124,42 +153,59 @@ def client_address() -> str:
     return str(address)
 
 
-def _limit_of(settings: Settings, kind: str) -> RateLimit | None:
-    return {
-        "anonymous": settings.rate_limit_anonymous,
-        "student": settings.rate_limit_student,
-        "instructor": settings.rate_limit_instructor,
-    }[kind]
-
-
 def check() -> None:
-    """before_request, after authentication: count a POST against its
-    caller's allowance, and refuse it with a 429 past the limit."""
+    """before_request, after authentication: refuse a POST of a caller past
+    its limit with a 429, else count it in the request's write transaction."""
     if request.method != "POST" or request.url_rule is None:
         return
     caller = g.caller
-    limit = _limit_of(current_app.config["SETTINGS"], caller.kind)
+    limit: RateLimit | None = getattr(current_app.config["SETTINGS"], f"rate_limit_{caller.kind}")
     if limit is None:
         return
     bucket = f"anonymous:{client_address()}" if caller.kind == "anonymous" else caller.credential
-    with db.write_transaction(durable=False) as session:
-        allowance = admit(session, bucket, limit, time.time_ns() // 1000)
-    g.rate_limit = allowance
-    if not allowance.admitted:
-        raise ApiError(
-            429,
-            f"Too many writes: at most {limit.requests} per {limit.period} s from one "
-            f"{'address' if caller.kind == 'anonymous' else 'token'}; retry in {allowance.retry_after} s.",
-            type=RATE_LIMITED,
-            headers={"Retry-After": str(allowance.retry_after)},
-        )
+    g.rate_limit = standing(db.session(), bucket, limit, _now())
+    _refuse_if_spent(g.rate_limit, caller)
+
+    # Rows are added when a caller starts afresh (a full allowance): cleaning
+    # up then, not on every write, keeps the table to about the callers of
+    # the last period at no cost to a busy caller's writes.
+    fresh = g.rate_limit.reset == 0
+
+    def count(session: Session) -> None:
+        g.rate_limit_counted = admit(session, bucket, limit, _now(), clean=fresh)
+        _refuse_if_spent(g.rate_limit_counted, caller)
+
+    db.before_first_write(count)
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+def _refuse_if_spent(allowance: Allowance, caller: Caller) -> None:
+    if allowance.admitted:
+        return
+    limit = allowance.limit
+    raise ApiError(
+        429,
+        f"Too many writes: at most {limit.requests} per {limit.period} s from one "
+        f"{'address' if caller.kind == 'anonymous' else 'token'}; retry in {allowance.retry_after} s.",
+        type=RATE_LIMITED,
+        headers={"Retry-After": str(allowance.retry_after)},
+    )
 
 
 def add_fields(response: Response) -> Response:
     """after_request: the draft's fields on every limited response, 429s included."""
     allowance: Allowance | None = g.get("rate_limit")
+    counted: Allowance | None = g.get("rate_limit_counted")
+    # A failed request's count was rolled back with its writes, unless the count refused it.
+    if counted is not None and (response.status_code < 400 or not counted.admitted):
+        allowance = counted
     if allowance is not None:
-        response.headers["RateLimit-Policy"] = f'"{POLICY}";q={allowance.limit.requests};w={allowance.limit.period}'
+        response.headers["RateLimit-Policy"] = (
+            f'"{POLICY}";q={allowance.limit.requests};w={allowance.limit.period}'
+        )
         response.headers["RateLimit"] = f'"{POLICY}";r={allowance.remaining};t={allowance.reset}'
     return response
 

@@ -96,16 +96,6 @@ def test_a_rolled_back_transaction_is_neither_counted_nor_synced(database, event
         assert connection.execute(_ROWS.select()).all() == []
 
 
-def test_a_transaction_that_need_not_be_durable_commits_uncounted_and_unsynced(database, events):
-    engine, group, _ = database
-    with group.transaction(durable=False):
-        _insert(engine, 1)
-    assert events == ["commit"]
-    assert group.counts() == (0, 0)
-    with engine.connect() as connection:
-        assert connection.execute(_ROWS.select()).all() == [(1,)]
-
-
 def test_a_ticket_an_earlier_fsync_covered_needs_none(database, events):
     engine, group, _ = database
     with group.transaction():
