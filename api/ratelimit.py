@@ -43,13 +43,13 @@ from api.models import RateLimitBucket
 RATE_LIMITED = "urn:elbo-grader:problem:rate-limited"
 POLICY = "writes"
 _MICROSECONDS = 1_000_000
-# Expired rows deleted per counted write: enough to keep up, bounded in cost.
+# Expired rows deleted at most per clean-up: enough to keep up, bounded in cost.
 _EXPIRED_PER_WRITE = 100
 
 
 @dataclass(frozen=True)
 class Allowance:
-    """Where a caller stands after asking for one write."""
+    """Where a caller stands: whether its write is (or would be) admitted, and what is left."""
 
     limit: RateLimit
     admitted: bool
@@ -101,9 +101,13 @@ def _spacing(limit: RateLimit) -> tuple[int, int]:
     return interval, interval * limit.requests
 
 
-def _allowance(limit: RateLimit, full_at: int | None, now: int, admitted: bool) -> Allowance:
+def _owed(full_at: int | None, now: int) -> int:
+    """Microseconds until the allowance is back in full."""
+    return 0 if full_at is None else max(0, full_at - now)
+
+
+def _allowance(limit: RateLimit, owed: int, admitted: bool) -> Allowance:
     interval, window = _spacing(limit)
-    owed = 0 if full_at is None else max(0, full_at - now)  # until the allowance is back in full
     if admitted:
         return Allowance(limit, True, (window - owed) // interval, _seconds(owed), 0)
     return Allowance(limit, False, 0, _seconds(owed), _seconds(owed + interval - window))
@@ -113,8 +117,8 @@ def standing(session: Session, bucket: str, limit: RateLimit, now: int) -> Allow
     """Whether a write of ``bucket`` at ``now`` would be admitted, counting nothing."""
     full_at = session.connection().execute(_FULL_AT, {"bucket": bucket}).scalar()
     interval, window = _spacing(limit)
-    owed = 0 if full_at is None else max(0, full_at - now)
-    return _allowance(limit, full_at, now, admitted=owed + interval <= window)
+    owed = _owed(full_at, now)
+    return _allowance(limit, owed, admitted=owed + interval <= window)
 
 
 def admit(session: Session, bucket: str, limit: RateLimit, now: int, clean: bool = True) -> Allowance:
@@ -130,9 +134,9 @@ def admit(session: Session, bucket: str, limit: RateLimit, now: int, clean: bool
         upsert, {"bucket": bucket, "now": now, "interval": interval, "window": window}
     ).scalar()
     if full_at is not None:
-        return _allowance(limit, full_at, now, admitted=True)
+        return _allowance(limit, _owed(full_at, now), admitted=True)
     full_at = connection.execute(_FULL_AT, {"bucket": bucket}).scalar_one()
-    return _allowance(limit, full_at, now, admitted=False)
+    return _allowance(limit, _owed(full_at, now), admitted=False)
 
 
 def _seconds(microseconds: int) -> int:
