@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from api import db
 from api.errors import forbidden, invalid, not_found, unauthorized
-from api.models import ApiKey, StudentToken, student_scope
+from api.models import ApiKey, StudentToken, student_scope, utcnow
 from api.problemstore import StoredProblem
 
 
@@ -58,6 +58,27 @@ def create_key(session: Session, name: str) -> str:
     return token
 
 
+def instructor_keys(session: Session) -> list[ApiKey]:
+    """Every instructor key ever made, oldest first, revoked ones included."""
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def find_key(session: Session, key: str) -> ApiKey | None:
+    """An instructor key by its id or by the key itself (``eg_…``)."""
+    if key.startswith("eg_"):
+        return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_token(key)))
+    return session.get(ApiKey, int(key)) if key.isascii() and key.isdigit() else None
+
+
+def revoke_key(session: Session, key: ApiKey) -> bool:
+    """Revoke ``key`` from now on; False if it already was."""
+    if key.revoked_at is not None:
+        return False
+    key.revoked_at = utcnow()
+    session.commit()
+    return True
+
+
 def authenticate() -> None:
     """before_request: an unknown or malformed token is a 401 before anything else."""
     g.caller = _caller_of(request.headers.get("Authorization"))
@@ -72,7 +93,9 @@ def _caller_of(header: str | None) -> Caller:
         raise unauthorized("Send credentials as 'Authorization: Bearer <token>'.")
     digest = hash_token(token)
     session = db.session()
-    key = session.execute(select(ApiKey.id, ApiKey.key_hash).where(ApiKey.key_hash == digest)).first()
+    key = session.execute(
+        select(ApiKey.id, ApiKey.key_hash).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+    ).first()
     if key is not None and hmac.compare_digest(key.key_hash, digest):
         return Caller("instructor", credential=f"instructor:{key.id}")
     student = session.execute(

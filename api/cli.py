@@ -1,15 +1,16 @@
-"""``elbo-grader``: init-db, create-key, serve."""
+"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, serve."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api.auth import create_key
+from api.auth import create_key, find_key, instructor_keys, revoke_key
 from api.config import Settings, load_settings, secret_key
 from api.db import make_engine, migration_state, upgrade
 from api.server import Server, default_workers, gunicorn_settings
@@ -30,6 +31,40 @@ def _create_key(args: argparse.Namespace, settings: Settings) -> None:
     engine.dispose()
     print(f"Instructor key {args.name!r} created. It is shown only now; keep it secret:")
     print(token)
+
+
+def _list_keys(args: argparse.Namespace, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        keys = instructor_keys(session)
+    engine.dispose()
+    if not keys:
+        print("No instructor keys; make one with `elbo-grader create-key --name NAME`.")
+        return
+    print(f"{'id':>4}  {'created (UTC)':<20} {'status':<29} name")
+    for key in keys:
+        status = "active" if key.revoked_at is None else f"revoked {_when(key.revoked_at)}"
+        print(f"{key.id:>4}  {_when(key.created_at):<20} {status:<29} {key.name}")
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _revoke_key(args: argparse.Namespace, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        key = find_key(session, args.key)
+        if key is None:
+            engine.dispose()
+            sys.exit(f"elbo-grader revoke-key: no instructor key {args.key!r}; `elbo-grader list-keys` lists them")
+        revoked = revoke_key(session, key)
+        when = _when(key.revoked_at)
+    engine.dispose()
+    if revoked:
+        print(f"Instructor key {key.id} ({key.name!r}) revoked: from now on it is refused (401).")
+    else:
+        print(f"Instructor key {key.id} ({key.name!r}) was already revoked, at {when} UTC.")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -84,6 +119,13 @@ def parser() -> argparse.ArgumentParser:
     key = commands.add_parser("create-key", help="make an instructor key; printed once, as the last line")
     key.add_argument("--name", required=True, type=_key_name, help="who or what the key is for")
     key.set_defaults(run=_create_key)
+
+    listing = commands.add_parser("list-keys", help="list the instructor keys (ids, names, revoked or not)")
+    listing.set_defaults(run=_list_keys)
+
+    revoke = commands.add_parser("revoke-key", help="revoke an instructor key at once, on every server")
+    revoke.add_argument("key", help="the key's id (from list-keys) or the key itself")
+    revoke.set_defaults(run=_revoke_key)
 
     serve = commands.add_parser("serve", help="serve the API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1")

@@ -58,6 +58,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by `elbo-grader revoke-key`: from then on the key is a 401.
+    revoked_at: Mapped[datetime | None]
 
 
 class ProblemSetRecord(Base):

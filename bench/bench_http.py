@@ -12,6 +12,7 @@ median of each round's ratio.
 Target: grading at >= 50% of /healthz throughput, p99 <= 50 ms.
 
     .venv/bin/python bench/bench_http.py [--clients 32] [--seconds 5] [--rounds 3] [--workers N]
+                                         [--anonymous-limit off]
 """
 
 from __future__ import annotations
@@ -125,11 +126,14 @@ def main() -> None:
     options.add_argument("--seconds", type=float, default=5.0, help="per phase")
     options.add_argument("--rounds", type=int, default=3, help="of the two phases, alternating")
     options.add_argument("--workers", type=int, help="passed to `elbo-grader serve` (default: its own)")
+    options.add_argument("--anonymous-limit", default="off",
+                         help="ELBO_GRADER_RATE_LIMIT_ANONYMOUS; a limit never reached (1000000/second) "
+                              "measures what counting costs")
     args = options.parse_args()
 
     case = next(c for c in json.loads(CASES.read_text())["cases"] if "expressions" in c["name"])
     health, grading = [], []
-    with served(args.workers) as server:
+    with served(args.workers, args.anonymous_limit) as server:
         problem = post_json(server.port, "/api/v1/problems",
                             {"template": case["template"], "params": case["params"]}, server.instructor)
         for round_number in range(1, args.rounds + 1):

@@ -79,15 +79,16 @@ def _wait_ready(port: int, process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def served(workers: int | None = None) -> Iterator[Server]:
-    """A fresh server for the length of the block."""
+def served(workers: int | None = None, anonymous_limit: str = "off") -> Iterator[Server]:
+    """A fresh server for the length of the block. Its anonymous rate limit
+    is off by default: the benchmarks' clients share one address, and they
+    measure the work, not refusals."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
             "ELBO_GRADER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
             "ELBO_GRADER_SECRET_KEY": secrets.token_urlsafe(32),
-            # The benchmark's 32 clients share one address: measure grading, not refusals.
-            "ELBO_GRADER_RATE_LIMIT_ANONYMOUS": "off",
+            "ELBO_GRADER_RATE_LIMIT_ANONYMOUS": anonymous_limit,
         }
         subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
         key = subprocess.run([ELBO_GRADER, "create-key", "--name", "bench"], env=env, check=True,

@@ -19,7 +19,7 @@ from api.cli import main
 from api.config import load_settings, secret_key
 from api.db import make_engine
 from api.models import ApiKey, Base
-from api_helpers import bearer
+from api_helpers import PART_1, bearer
 from conftest import create_set
 
 
@@ -98,6 +98,56 @@ def test_create_key_prints_the_key_last_and_stores_its_hash(sqlite_env, capsys):
 def test_create_key_refuses_an_empty_name(sqlite_env):
     with pytest.raises(SystemExit):
         main(["create-key", "--name", "  "])
+
+
+def _new_key(capsys, name: str) -> str:
+    main(["create-key", "--name", name])
+    return capsys.readouterr().out.splitlines()[-1]
+
+
+def _listed(capsys) -> list[list[str]]:
+    """list-keys' rows, split into columns (the header left out)."""
+    main(["list-keys"])
+    return [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+
+
+def test_list_keys_says_how_to_make_one_when_there_are_none(sqlite_env, capsys):
+    main(["init-db"])
+    capsys.readouterr()
+    main(["list-keys"])
+    assert "elbo-grader create-key" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("by", ["id", "key"])
+def test_a_revoked_key_is_refused_from_then_on_and_the_others_still_work(sqlite_env, capsys, by):
+    main(["init-db"])
+    lms, script = _new_key(capsys, "lms"), _new_key(capsys, "grading script")
+    (lms_id, *_), (script_id, *_) = _listed(capsys)
+    client = create_app({"database_url": sqlite_env, "secret_key": "k" * 40}).test_client()
+    authored = {"template": "elbo-gap", "params": PART_1}
+    assert client.post("/api/v1/problems", json=authored, headers=bearer(lms)).status_code == 201
+
+    main(["revoke-key", lms_id if by == "id" else lms])
+    assert f"Instructor key {lms_id} ('lms') revoked" in capsys.readouterr().out
+    refused = client.post("/api/v1/problems", json=authored, headers=bearer(lms))
+    assert refused.status_code == 401
+    assert client.post("/api/v1/problems", json=authored, headers=bearer(script)).status_code == 201
+    rows = _listed(capsys)
+    assert [(row[0], row[3], row[-1]) for row in rows] == [(lms_id, "revoked", "lms"), (script_id, "active", "script")]
+
+    main(["revoke-key", lms_id])  # again: nothing changes
+    assert "already revoked" in capsys.readouterr().out
+    assert _listed(capsys) == rows
+
+
+@pytest.mark.parametrize("unknown", ["99", "eg_not-a-key", "lms", "-1", "²"])
+def test_revoking_an_unknown_key_fails_and_revokes_nothing(sqlite_env, capsys, unknown):
+    main(["init-db"])
+    _new_key(capsys, "lms")
+    with pytest.raises(SystemExit) as exited:
+        main(["revoke-key", unknown])
+    assert "no instructor key" in str(exited.value.code) and "list-keys" in str(exited.value.code)
+    assert [row[3] for row in _listed(capsys)] == ["active"]
 
 
 def test_the_secret_key_is_read_from_the_environment():
