@@ -131,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
-        "--workers", type=int, default=default_workers(), help="default: the number of cores (at least 2)"
+        "--workers", type=int, default=default_workers(), help="default: twice the number of cores"
     )
     serve.set_defaults(run=_serve)
     return root

@@ -1,13 +1,11 @@
 """gunicorn, run in-process (``elbo-grader serve``).
 
 Settings chosen by measurement with bench/bench_http.py (32 clients, SQLite,
-2 cores; README "Deploying" has the figures): sync workers, as many as
-cores. gthread workers (2×4, 2×8) served /healthz about as fast but doubled
-the grading p99 (≈200-280 ms against ≈110 ms) and lost 15-35% of its
-throughput; 3 and 5 sync workers lost grading throughput and p99 to writers
-queueing on SQLite (again after grading moved out of the write transaction:
-2, 3, 4 sync workers gave 548, 429, 438 grading req/s). Sync workers keep no
-connection alive: behind a load
+2 cores; README "Deploying" has the figures): sync workers, twice as many
+as cores. Threads (gthread) doubled the grading p99 and lost throughput.
+With group commit, a worker waiting for its sync leaves the CPU to another:
+four sync workers on two cores served both endpoints faster than two, with
+a lower grading p99. Sync workers keep no connection alive: behind a load
 balancer, put a buffering proxy (nginx) in front of each server.
 """
 
@@ -25,7 +23,7 @@ ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
 
 
 def default_workers() -> int:
-    return max(2, os.cpu_count() or 1)
+    return 2 * (os.cpu_count() or 1)
 
 
 def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, object]:
