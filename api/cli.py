@@ -53,18 +53,20 @@ def _when(moment: datetime) -> str:
 
 def _revoke_key(args: argparse.Namespace, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    with Session(engine) as session:
-        key = find_key(session, args.key)
-        if key is None:
-            engine.dispose()
-            sys.exit(f"elbo-grader revoke-key: no instructor key {args.key!r}; `elbo-grader list-keys` lists them")
-        revoked = revoke_key(session, key)
-        when = _when(key.revoked_at)
-    engine.dispose()
+    try:
+        with Session(engine) as session:
+            key = find_key(session, args.key)
+            if key is None:
+                sys.exit(f"elbo-grader revoke-key: no instructor key {args.key!r}; "
+                         "`elbo-grader list-keys` lists them")
+            revoked = revoke_key(session, key)
+            described, when = f"Instructor key {key.id} ({key.name!r})", _when(key.revoked_at)
+    finally:
+        engine.dispose()
     if revoked:
-        print(f"Instructor key {key.id} ({key.name!r}) revoked: from now on it is refused (401).")
+        print(f"{described} revoked: from now on it is refused (401).")
     else:
-        print(f"Instructor key {key.id} ({key.name!r}) was already revoked, at {when} UTC.")
+        print(f"{described} was already revoked, at {when} UTC.")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -109,6 +111,15 @@ def _key_name(raw: str) -> str:
     return name
 
 
+def _bounded(low: int, high: int, what: str):
+    def parse(raw: str) -> int:
+        if not raw.strip().isascii() or not raw.strip().isdigit() or not low <= int(raw) <= high:
+            raise argparse.ArgumentTypeError(f"{what} from {low} to {high}")
+        return int(raw)
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="elbo-grader", description="The elbo-grader HTTP service.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -129,9 +140,12 @@ def parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=_bounded(1, 65535, "a TCP port"), default=8000)
     serve.add_argument(
-        "--workers", type=int, default=default_workers(), help="default: twice the number of cores"
+        "--workers",
+        type=_bounded(1, 64, "a number of worker processes"),
+        default=default_workers(),
+        help="default: twice the number of cores",
     )
     serve.set_defaults(run=_serve)
     return root

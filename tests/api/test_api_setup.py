@@ -133,7 +133,10 @@ def test_a_revoked_key_is_refused_from_then_on_and_the_others_still_work(sqlite_
     assert refused.status_code == 401
     assert client.post("/api/v1/problems", json=authored, headers=bearer(script)).status_code == 201
     rows = _listed(capsys)
-    assert [(row[0], row[3], row[-1]) for row in rows] == [(lms_id, "revoked", "lms"), (script_id, "active", "script")]
+    assert [(row[0], row[3], row[-1]) for row in rows] == [
+        (lms_id, "revoked", "lms"),
+        (script_id, "active", "script"),
+    ]
 
     main(["revoke-key", lms_id])  # again: nothing changes
     assert "already revoked" in capsys.readouterr().out
@@ -305,3 +308,35 @@ def test_serve_warns_when_another_secret_key_issued_the_tokens(
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "api.cli"]
     assert len(warnings) == warned
     assert all("ELBO_GRADER_SECRET_KEY" in message for message in warnings)
+
+
+@pytest.mark.parametrize(
+    "argument, value",
+    [
+        ("--workers", "0"),
+        ("--workers", "-1"),
+        ("--workers", "65"),
+        ("--workers", "two"),
+        ("--port", "0"),
+        ("--port", "65536"),
+        ("--port", "99999"),
+        ("--port", "http"),
+    ],
+)
+def test_serve_refuses_a_worker_count_or_port_out_of_range_naming_it(
+    sqlite_env, serve_calls, capsys, argument, value
+):
+    main(["init-db"])
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", argument, value])
+    assert refused.value.code == 2  # argparse's usage error
+    assert f"argument {argument}" in capsys.readouterr().err
+    assert serve_calls == []
+
+
+def test_serve_runs_twice_as_many_workers_as_cores_unless_told(sqlite_env, serve_calls, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 3)
+    main(["init-db"])
+    main(["serve"])
+    main(["serve", "--workers", "1", "--port", "65535"])
+    assert [(o["workers"], o["bind"]) for o in serve_calls] == [(6, "127.0.0.1:8000"), (1, "127.0.0.1:65535")]
