@@ -67,7 +67,8 @@ def find_key(session: Session, key: str) -> ApiKey | None:
     """An instructor key by its id or by the key itself (``eg_…``)."""
     if key.startswith("eg_"):
         return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_token(key)))
-    return session.get(ApiKey, int(key)) if key.isascii() and key.isdigit() else None
+    # Ids are database integers: more than 18 digits is no id (and would overflow SQLite's).
+    return session.get(ApiKey, int(key)) if key.isascii() and key.isdigit() and len(key) <= 18 else None
 
 
 def revoke_key(session: Session, key: ApiKey) -> bool:

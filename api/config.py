@@ -76,10 +76,11 @@ class Settings:
     # None: a random key kept in `secret_key_file`, made on first use.
     secret_key: str | None = None
     secret_key_file: str = ""
-    # Writes (POSTs) per caller, beyond which a 429 (CONTRACT §10), counted
-    # in the database so that every worker and server shares the count; None
-    # is no limit. Anonymous callers are counted per client address, the
-    # others per token. From the environment: 120/minute, 60/minute, off.
+    # Writes (POSTs that store something) per caller, beyond which a 429
+    # (CONTRACT §10), counted in the database so that every worker and server
+    # shares the count; None is no limit. Anonymous callers are counted per
+    # client address, the others per token (api.ratelimit). From the
+    # environment: 120/minute, 60/minute, off.
     rate_limit_anonymous: RateLimit | None = None
     rate_limit_student: RateLimit | None = None
     rate_limit_instructor: RateLimit | None = None

@@ -143,7 +143,7 @@ def test_a_revoked_key_is_refused_from_then_on_and_the_others_still_work(sqlite_
     assert _listed(capsys) == rows
 
 
-@pytest.mark.parametrize("unknown", ["99", "eg_not-a-key", "lms", "-1", "²"])
+@pytest.mark.parametrize("unknown", ["99", "eg_not-a-key", "lms", "-1", "²", "9" * 40])
 def test_revoking_an_unknown_key_fails_and_revokes_nothing(sqlite_env, capsys, unknown):
     main(["init-db"])
     _new_key(capsys, "lms")
