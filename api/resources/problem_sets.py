@@ -101,13 +101,19 @@ def _find_set(problem_set_id: uuid.UUID) -> ProblemSetRecord:
     return record
 
 
+_SET_COLUMNS = ("id", "title", "seed", "items", "policy", "due_at", "created_at")
+
+
+def _set_columns(record: ProblemSetRecord) -> dict:
+    """The set's own fields as stored, for ProblemSetSchema to dump."""
+    return {name: getattr(record, name) for name in _SET_COLUMNS}
+
+
 def _set_fields(record: ProblemSetRecord) -> dict:
+    """The set's own fields, JSON-ready."""
     return {
+        **_set_columns(record),
         "id": str(record.id),
-        "title": record.title,
-        "seed": record.seed,
-        "items": record.items,
-        "policy": record.policy,
         "due_at": _iso(record.due_at),
         "created_at": _iso(record.created_at),
     }
@@ -204,6 +210,36 @@ def _with_tokens(body: dict) -> dict:
 
 @blp.route("")
 class ProblemSets(MethodView):
+    @blp.response(200, ProblemSetSchema(many=True))
+    @blp.paginate()
+    @blp.errors(401, 403)
+    def get(self, pagination_parameters):
+        """List problem sets
+
+        Instructor key only: every set, newest first, each as its instructor
+        view (with its seed and the roster's size). Paginated by ``page``
+        and ``page_size`` (at most 100); the totals are in the
+        ``X-Pagination`` header."""
+        authorize_instructor()
+        session = db.session()
+        total = session.scalar(select(func.count()).select_from(ProblemSetRecord))
+        pagination_parameters.item_count = total
+        first = pagination_parameters.first_item
+        if first >= total:  # also keeps absurd page numbers out of SQL OFFSET
+            return []
+        roster_size = (
+            select(func.count(StudentToken.id))
+            .where(StudentToken.problem_set_id == ProblemSetRecord.id)
+            .scalar_subquery()
+        )
+        page = (
+            select(ProblemSetRecord, roster_size)
+            .order_by(ProblemSetRecord.created_at.desc(), ProblemSetRecord.id.desc())
+            .offset(first)
+            .limit(pagination_parameters.page_size)
+        )
+        return [{**_set_columns(record), "student_count": count} for record, count in session.execute(page)]
+
     @blp.arguments(ProblemSetCreateSchema)
     @blp.response(201, ProblemSetCreatedSchema, headers=LOCATION)
     @blp.doc(**IDEMPOTENCY)

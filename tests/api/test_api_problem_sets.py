@@ -4,6 +4,7 @@ tokens and the answer key."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 
 import pytest
@@ -321,6 +322,38 @@ def test_set_view_for_instructors_has_seed_and_roster_size(client, instructor):
         **{k: created[k] for k in ("id", "title", "seed", "items", "policy", "due_at", "created_at")},
         "student_count": 2,
     }
+
+
+def test_listing_shows_every_set_newest_first_as_its_instructor_view(client, instructor):
+    made = [create_set(client, instructor, roster) for roster in (["alice"], [], ["bob", "carol", "dave"])]
+    listed = client.get(SETS, headers=instructor)
+    assert listed.status_code == 200
+    # Newest first, each exactly what GET /problem-sets/{id} shows an instructor.
+    assert listed.json == [client.get(set_path(s["id"]), headers=instructor).json for s in reversed(made)]
+    assert [view["student_count"] for view in listed.json] == [3, 0, 1]
+    assert json.loads(listed.headers["X-Pagination"])["total"] == 3
+    # A page far past the end is empty, not an SQL error.
+    assert client.get(SETS, query_string={"page": 10**30}, headers=instructor).json == []
+
+
+@pytest.mark.parametrize("count, page_size", [(0, 10), (1, 1), (5, 2), (6, 3), (4, 100)])
+def test_listing_pages_cover_every_set_once(client, instructor, count, page_size):
+    made = [create_set(client, instructor, [])["id"] for _ in range(count)]
+    pages = -(-count // page_size)
+    seen = []
+    for page in range(1, pages + 1):
+        response = client.get(SETS, query_string={"page": page, "page_size": page_size}, headers=instructor)
+        assert len(response.json) == min(page_size, count - (page - 1) * page_size)
+        assert json.loads(response.headers["X-Pagination"])["total"] == count
+        seen += [view["id"] for view in response.json]
+    assert seen == made[::-1]
+    beyond = client.get(SETS, query_string={"page": pages + 1, "page_size": page_size}, headers=instructor)
+    assert beyond.status_code == 200 and beyond.json == []
+
+
+@pytest.mark.parametrize("query", [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"page": "x"}])
+def test_listing_refuses_invalid_paging_with_422(client, instructor, query):
+    assert_problem(client.get(SETS, query_string=query, headers=instructor), 422)
 
 
 def test_set_view_for_a_student_has_only_their_own_problems_and_no_seed(client, instructor):

@@ -23,6 +23,7 @@ MATRIX = [
         {"title": "t", "items": [{"template": "elbo-gap"}]},
         [201, 403, 403, 401, 401, 403],
     ),
+    ("list sets", "get", "/api/v1/problem-sets", None, [200, 403, 403, 401, 401, 403]),
     ("read set", "get", "/api/v1/problem-sets/{set}", None, [200, 200, 200, 401, 401, 404]),
     ("list roster", "get", "/api/v1/problem-sets/{set}/students", None, [200, 403, 403, 401, 401, 403]),
     (
