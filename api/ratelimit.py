@@ -9,13 +9,14 @@ in full. That moment is one row per caller in the database, so every worker
 and every server behind a load balancer shares it, and one upsert moves it
 atomically.
 
-A POST is looked at twice. Before anything else, a read of the caller's row
-refuses it if the allowance is already spent, so a caller past the limit
-costs no grading or variant making. Then the count itself is the first
-statement of the request's write transaction: it commits with what the
-request stores, and a request that stores nothing (a 409, a 422, an
-idempotent replay) rolls it back and is not counted. Of two requests racing
-for the last write allowed, the second is refused by the count.
+A write (a POST or a PATCH) is looked at twice. Before anything else, a
+read of the caller's row refuses it if the allowance is already spent, so a
+caller past the limit costs no grading or variant making. Then the count
+itself is the first statement of the request's write transaction: it
+commits with what the request stores, and a request that stores nothing (a
+409, a 422, an idempotent replay) rolls it back and is not counted. Of two
+requests racing for the last write allowed, the second is refused by the
+count.
 
 Limited responses carry the ``RateLimit-Policy`` and ``RateLimit`` fields of
 the IETF draft (draft-ietf-httpapi-ratelimit-headers); a 429 also carries
@@ -157,10 +158,13 @@ def client_address() -> str:
     return str(address)
 
 
+_WRITES = frozenset({"POST", "PATCH"})
+
+
 def check() -> None:
-    """before_request, after authentication: refuse a POST of a caller past
+    """before_request, after authentication: refuse a write of a caller past
     its limit with a 429, else count it in the request's write transaction."""
-    if request.method != "POST" or request.url_rule is None:
+    if request.method not in _WRITES or request.url_rule is None:
         return
     caller = g.caller
     limit: RateLimit | None = getattr(current_app.config["SETTINGS"], f"rate_limit_{caller.kind}")

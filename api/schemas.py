@@ -324,12 +324,24 @@ class ItemSchema(Schema):
     difficulty = fields.String(load_default=DEFAULT_DIFFICULTY, validate=validate.OneOf(DIFFICULTIES))
 
 
-class ProblemSetCreateSchema(Schema):
-    title = fields.String(
-        required=True,
+def _set_title(**options) -> fields.String:
+    return fields.String(
         validate=[validate.Length(min=1, max=MAX_TITLE), _no_control_characters],
         metadata={"pattern": NO_CONTROL_CHARACTERS},
+        **options,
     )
+
+
+def _set_due_at(**options) -> fields.AwareDateTime:
+    return fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "ISO 8601 with a UTC offset; later submissions are marked late."},
+        **options,
+    )
+
+
+class ProblemSetCreateSchema(Schema):
+    title = _set_title(required=True)
     seed = fields.Integer(
         strict=True,
         allow_none=True,
@@ -342,11 +354,19 @@ class ProblemSetCreateSchema(Schema):
     )
     students = Roster(0, load_default=list)
     policy = fields.Nested(SetPolicySchema, allow_none=True, load_default=None)
-    due_at = fields.AwareDateTime(
-        allow_none=True,
-        load_default=None,
-        metadata={"description": "ISO 8601 with a UTC offset; later submissions are marked late."},
-    )
+    due_at = _set_due_at(load_default=None)
+
+
+class ProblemSetChangeSchema(Schema):
+    """What may change in a set once made; a field left out stays as it is."""
+
+    title = _set_title()
+    due_at = _set_due_at()
+
+    @validates_schema
+    def _changes_something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send title, due_at or both.")
 
 
 class StudentsAddSchema(Schema):

@@ -36,6 +36,7 @@ from api.schemas import (
     AnswerKeySchema,
     GradesQuerySchema,
     GradesSchema,
+    ProblemSetChangeSchema,
     ProblemSetCreateSchema,
     ProblemSetCreatedSchema,
     ProblemSetSchema,
@@ -81,12 +82,12 @@ GRADES_RESPONSE = {
 
 
 @blp.before_request
-def _instructors_post() -> None:
-    """Every POST here is an instructor's: others are refused before their
+def _instructors_writes() -> None:
+    """Every write here is an instructor's: others are refused before their
     body is read. Rosters share the 64 KiB body limit of CONTRACT §10: 5,000
     ids of up to ~10 characters fit in one request; longer ones are added in
     batches with POST …/students."""
-    if request.method == "POST":
+    if request.method in ("POST", "PATCH"):
         authorize_instructor()
 
 
@@ -284,6 +285,13 @@ class ProblemSets(MethodView):
         )
 
 
+def _instructor_view(session: Session, record: ProblemSetRecord) -> Response:
+    count = session.scalar(
+        select(func.count()).select_from(StudentToken).where(StudentToken.problem_set_id == record.id)
+    )
+    return _json({**_set_fields(record), "student_count": count})
+
+
 @blp.route("/<uuid:problem_set_id>")
 class ProblemSetById(MethodView):
     @blp.response(200, ProblemSetSchema)
@@ -296,13 +304,10 @@ class ProblemSetById(MethodView):
         problems (never a token, nor anyone else's)."""
         who = authorize_problem_set(problem_set_id)
         record = _find_set(problem_set_id)
-        view = _set_fields(record)
         session = db.session()
         if who.kind == "instructor":
-            count = session.scalar(
-                select(func.count()).select_from(StudentToken).where(StudentToken.problem_set_id == record.id)
-            )
-            return _json({**view, "student_count": count})
+            return _instructor_view(session, record)
+        view = _set_fields(record)
         del view["seed"]  # with it, anyone could work out everyone's variants
         problems = session.execute(
             select(ProblemRecord.item, ProblemRecord.id)
@@ -311,6 +316,39 @@ class ProblemSetById(MethodView):
         )
         refs = [{"item": item, "problem_id": str(problem_id)} for item, problem_id in problems]
         return _json({**view, "student_id": who.student_id, "problems": refs})
+
+
+    @blp.arguments(ProblemSetChangeSchema)
+    @blp.response(200, ProblemSetSchema)
+    @blp.errors(400, 401, 403, 404, 413, 415, 429)
+    def patch(self, body, problem_set_id):
+        """Change a problem set's title or due date
+
+        Instructor key only. A field left out stays as it is; ``due_at:
+        null`` removes the due date. A new due date applies to the
+        submissions already made too: each is ``late`` exactly when it was
+        made after the new date, in its own view and in the grade book.
+        Items, seed, policy, variants and tokens never change. Answers the
+        instructor view of the set."""
+        with db.write_transaction() as session:
+            # Submissions to the set read its due date under a share lock
+            # (PostgreSQL), so none is marked by a date this change replaces.
+            record = session.scalar(
+                select(ProblemSetRecord).where(ProblemSetRecord.id == problem_set_id).with_for_update()
+            )
+            if record is None:
+                raise not_found("problem set")
+            if "title" in body:
+                record.title = body["title"]
+            if "due_at" in body:
+                record.due_at = body["due_at"].astimezone(UTC) if body["due_at"] is not None else None
+                late = SubmissionRecord.created_at > record.due_at if record.due_at is not None else False
+                of_set = select(ProblemRecord.id).where(ProblemRecord.problem_set_id == problem_set_id)
+                session.execute(
+                    update(SubmissionRecord).where(SubmissionRecord.problem_id.in_(of_set)).values(late=late),
+                    execution_options={"synchronize_session": False},
+                )
+        return _instructor_view(session, record)
 
 
 def _roster(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None) -> list[StudentToken]:

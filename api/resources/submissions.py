@@ -61,8 +61,11 @@ def _is_late(session: Session, stored: StoredProblem, now) -> bool:
     """After the due date of the problem's set (practice problems have none)."""
     if stored.problem_set_id is None:
         return False
+    # A share lock (PostgreSQL): a due date being changed is read once that change commits.
     due_at = session.scalar(
-        select(ProblemSetRecord.due_at).where(ProblemSetRecord.id == stored.problem_set_id)
+        select(ProblemSetRecord.due_at)
+        .where(ProblemSetRecord.id == stored.problem_set_id)
+        .with_for_update(read=True)
     )
     return due_at is not None and now > due_at
 

@@ -241,6 +241,17 @@ def test_a_kind_of_caller_without_a_limit_is_never_refused_or_told_of_one(
     assert all("RateLimit" not in r.headers for r in responses)
 
 
+def test_a_change_to_a_set_is_a_write_like_any_other(make_app, instructor):
+    client = make_app(rate_limit_instructor=TWO_PER_HOUR).test_client()
+    made = client.post("/api/v1/problem-sets", json={"title": "t", "items": [{"template": "elbo-gap"}]},
+                       headers=instructor)
+    path = f"/api/v1/problem-sets/{made.json['id']}"
+    renamed = client.patch(path, json={"title": "renamed"}, headers=instructor)
+    assert (made.status_code, renamed.status_code, _remaining(renamed)) == (201, 200, 0)
+    assert_problem(client.patch(path, json={"title": "again"}, headers=instructor), 429)
+    assert client.get(path, headers=instructor).json["title"] == "renamed"
+
+
 def test_a_refused_submission_stores_nothing_and_uses_no_attempt(make_set, limited):
     students = make_set()
     client = limited(student=ONE_PER_HOUR)
@@ -367,6 +378,6 @@ def test_every_write_operation_documents_the_429_and_no_read_does(client):
         for method, operation in item.items()
         if method in {"get", "post", "put", "patch", "delete"}
     ]
-    assert {method for method, _ in operations} == {"get", "post"}
+    assert {method for method, _ in operations} == {"get", "post", "patch"}
     for method, operation in operations:
-        assert ("429" in operation["responses"]) == (method == "post"), operation["operationId"]
+        assert ("429" in operation["responses"]) == (method != "get"), operation["operationId"]

@@ -25,6 +25,13 @@ MATRIX = [
     ),
     ("list sets", "get", "/api/v1/problem-sets", None, [200, 403, 403, 401, 401, 403]),
     ("read set", "get", "/api/v1/problem-sets/{set}", None, [200, 200, 200, 401, 401, 404]),
+    (
+        "change set",
+        "patch",
+        "/api/v1/problem-sets/{set}",
+        {"title": "Week 7"},
+        [200, 403, 403, 401, 401, 403],
+    ),
     ("list roster", "get", "/api/v1/problem-sets/{set}/students", None, [200, 403, 403, 401, 401, 403]),
     (
         "add students",
