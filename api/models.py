@@ -93,6 +93,8 @@ class StudentToken(Base):
     position: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped when a token is reissued; part of what the token is derived from.
     generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The student's own due date (an extension), in place of the set's; null: the set's.
+    due_at: Mapped[datetime | None]
 
 
 class ProblemRecord(Base):

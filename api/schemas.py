@@ -419,7 +419,10 @@ class ProblemSetSchema(Schema):
     seed = fields.Integer(metadata={"description": "Instructors only."})
     items = fields.List(fields.Nested(ItemOutSchema))
     policy = fields.Nested(SetPolicySchema)
-    due_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "For a student token: that student's own due date, if they have one."},
+    )
     created_at = fields.DateTime()
     student_count = fields.Integer(metadata={"description": "Instructors only: the roster's size."})
     student_id = fields.String(metadata={"description": "Student tokens only: whose view this is."})
@@ -431,6 +434,17 @@ class ProblemSetSchema(Schema):
 class RosterEntrySchema(IssuedStudentSchema):
     revoked = fields.Boolean()
     revoked_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(
+        allow_none=True, metadata={"description": "The student's own due date; null: the set's."}
+    )
+
+
+class StudentChangeSchema(Schema):
+    due_at = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "ISO 8601 with a UTC offset: the student's own due date; null: the set's."},
+    )
 
 
 class RosterSchema(Schema):

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from flask import Response, request, url_for
 from flask.views import MethodView
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api import db, idempotency
@@ -42,6 +42,7 @@ from api.schemas import (
     ProblemSetSchema,
     RosterEntrySchema,
     RosterSchema,
+    StudentChangeSchema,
     StudentsAddedSchema,
     StudentsAddSchema,
     valid_student_id,
@@ -285,6 +286,48 @@ class ProblemSets(MethodView):
         )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _lock_set(session: Session, problem_set_id: uuid.UUID) -> ProblemSetRecord:
+    """The set, locked for a change of due dates. Submissions to it read
+    their due date under a share lock (PostgreSQL; on SQLite writers queue
+    anyway), so none is marked late or on time by a date being replaced."""
+    record = session.scalar(
+        select(ProblemSetRecord).where(ProblemSetRecord.id == problem_set_id).with_for_update()
+    )
+    if record is None:
+        raise not_found("problem set")
+    return record
+
+
+def _mark_late(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None) -> None:
+    """Mark each submission to the set (or to one student's problems in it)
+    late exactly when it was made after its student's due date as it now
+    stands: their own if they have one, else the set's."""
+    own_due = (
+        select(StudentToken.due_at)
+        .join(
+            ProblemRecord,
+            (ProblemRecord.problem_set_id == StudentToken.problem_set_id)
+            & (ProblemRecord.student_id == StudentToken.student_id),
+        )
+        .where(ProblemRecord.id == SubmissionRecord.problem_id)
+        .scalar_subquery()
+    )
+    set_due = select(ProblemSetRecord.due_at).where(ProblemSetRecord.id == problem_set_id).scalar_subquery()
+    # Without any due date the comparison is NULL: on time.
+    late = func.coalesce(SubmissionRecord.created_at > func.coalesce(own_due, set_due), false())
+    problems = select(ProblemRecord.id).where(ProblemRecord.problem_set_id == problem_set_id)
+    if student_id is not None:
+        problems = problems.where(ProblemRecord.student_id == student_id)
+    session.execute(
+        update(SubmissionRecord).where(SubmissionRecord.problem_id.in_(problems)).values(late=late),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def _instructor_view(session: Session, record: ProblemSetRecord) -> Response:
     count = session.scalar(
         select(func.count()).select_from(StudentToken).where(StudentToken.problem_set_id == record.id)
@@ -309,6 +352,13 @@ class ProblemSetById(MethodView):
             return _instructor_view(session, record)
         view = _set_fields(record)
         del view["seed"]  # with it, anyone could work out everyone's variants
+        own_due = session.scalar(
+            select(StudentToken.due_at).where(
+                StudentToken.problem_set_id == record.id, StudentToken.student_id == who.student_id
+            )
+        )
+        if own_due is not None:
+            view["due_at"] = _iso(own_due)
         problems = session.execute(
             select(ProblemRecord.item, ProblemRecord.id)
             .where(ProblemRecord.problem_set_id == record.id, ProblemRecord.student_id == who.student_id)
@@ -327,27 +377,19 @@ class ProblemSetById(MethodView):
         Instructor key only. A field left out stays as it is; ``due_at:
         null`` removes the due date. A new due date applies to the
         submissions already made too: each is ``late`` exactly when it was
-        made after the new date, in its own view and in the grade book.
-        Items, seed, policy, variants and tokens never change. Answers the
-        instructor view of the set."""
+        made after its student's due date (their own, if they have one, else
+        the new one), in its own view and in the grade book. Items, seed,
+        policy, variants and tokens never change. Answers the instructor
+        view of the set; safe to retry (the same body gives the same
+        result)."""
         with db.write_transaction() as session:
-            # Submissions to the set read its due date under a share lock
-            # (PostgreSQL), so none is marked by a date this change replaces.
-            record = session.scalar(
-                select(ProblemSetRecord).where(ProblemSetRecord.id == problem_set_id).with_for_update()
-            )
-            if record is None:
-                raise not_found("problem set")
+            record = _lock_set(session, problem_set_id)
             if "title" in body:
                 record.title = body["title"]
             if "due_at" in body:
-                record.due_at = body["due_at"].astimezone(UTC) if body["due_at"] is not None else None
-                late = SubmissionRecord.created_at > record.due_at if record.due_at is not None else False
-                of_set = select(ProblemRecord.id).where(ProblemRecord.problem_set_id == problem_set_id)
-                session.execute(
-                    update(SubmissionRecord).where(SubmissionRecord.problem_id.in_(of_set)).values(late=late),
-                    execution_options={"synchronize_session": False},
-                )
+                record.due_at = _utc(body["due_at"])
+                session.flush()
+                _mark_late(session, problem_set_id)
         return _instructor_view(session, record)
 
 
@@ -394,6 +436,7 @@ def _roster_entries(session: Session, problem_set_id: uuid.UUID, student_id: str
                 "problems": refs.get(student.student_id, []),
                 "revoked": student.revoked_at is not None,
                 "revoked_at": _iso(student.revoked_at),
+                "due_at": _iso(student.due_at),
             }
         )
     return entries
@@ -490,6 +533,36 @@ def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> 
     session.expire_all()
     (entry,) = _roster_entries(db.session(), problem_set_id, student_id)
     return _json(entry)
+
+
+@blp.route("/<uuid:problem_set_id>/students/<path:student_id>")
+class StudentById(MethodView):
+    @blp.arguments(StudentChangeSchema)
+    @blp.response(200, RosterEntrySchema)
+    @blp.errors(400, 401, 403, 404, 413, 415, 429)
+    def patch(self, body, problem_set_id, student_id):
+        """Give a student a due date of their own
+
+        Instructor key only: an extension (or an earlier date) for one
+        student, in place of the set's; ``due_at: null`` puts them back on
+        the set's. Their submissions already made are marked ``late`` by it
+        at once, and so are those to come; a later change of the set's due
+        date leaves it in place. Answers their roster entry; safe to retry
+        (the same body gives the same result)."""
+        if not valid_student_id(student_id):
+            raise not_found("student on this problem set")
+        with db.write_transaction() as session:
+            _lock_set(session, problem_set_id)
+            changed = session.execute(
+                update(StudentToken)
+                .where(StudentToken.problem_set_id == problem_set_id, StudentToken.student_id == student_id)
+                .values(due_at=_utc(body["due_at"]))
+            )
+            if changed.rowcount == 0:
+                raise not_found("student on this problem set")
+            _mark_late(session, problem_set_id, student_id)
+        (entry,) = _roster_entries(db.session(), problem_set_id, student_id)
+        return _json(entry)
 
 
 @blp.route("/<uuid:problem_set_id>/students/<path:student_id>/revoke")

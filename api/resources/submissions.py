@@ -15,7 +15,14 @@ from api import db, idempotency
 from api.auth import authorize_problem, submitting_student, visible_scope
 from api.errors import attempts_exhausted, not_found
 from api.idempotency import Outcome
-from api.models import ProblemSetRecord, SubmissionRecord, claim_attempt, student_scope, utcnow
+from api.models import (
+    ProblemSetRecord,
+    StudentToken,
+    SubmissionRecord,
+    claim_attempt,
+    student_scope,
+    utcnow,
+)
 from api.problemstore import StoredProblem, store
 from api.resources.problems import LOCATION
 from api.schemas import SubmissionCreateSchema, SubmissionSchema
@@ -58,14 +65,19 @@ def submission_json(row: Mapping[str, Any]) -> dict:
 
 
 def _is_late(session: Session, stored: StoredProblem, now) -> bool:
-    """After the due date of the problem's set (practice problems have none)."""
+    """After the student's due date: their own if they have one, else their
+    set's (practice problems have none)."""
     if stored.problem_set_id is None:
         return False
-    # A share lock (PostgreSQL): a due date being changed is read once that change commits.
+    own = (StudentToken.problem_set_id == ProblemSetRecord.id) & (StudentToken.student_id == stored.student_id)
+    # The set's row in share mode (PostgreSQL): due dates being changed are
+    # read once that change commits.
     due_at = session.scalar(
-        select(ProblemSetRecord.due_at)
+        select(func.coalesce(StudentToken.due_at, ProblemSetRecord.due_at))
+        .select_from(ProblemSetRecord)
+        .outerjoin(StudentToken, own)
         .where(ProblemSetRecord.id == stored.problem_set_id)
-        .with_for_update(read=True)
+        .with_for_update(read=True, of=ProblemSetRecord)
     )
     return due_at is not None and now > due_at
 

@@ -198,7 +198,7 @@ def test_roster_lists_every_student_with_the_same_tokens_and_problems(client, in
     listed = client.get(set_path(created["id"], "/students"), headers=instructor).json
     assert listed["problem_set_id"] == created["id"]
     assert listed["students"] == [
-        {**entry, "revoked": False, "revoked_at": None} for entry in created["students"]
+        {**entry, "revoked": False, "revoked_at": None, "due_at": None} for entry in created["students"]
     ]
 
 
@@ -259,7 +259,7 @@ def test_adding_students_keeps_old_variants_and_tokens_and_ignores_known_ids(cli
     after = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"]
     assert after[:2] == before
     assert [entry["student_id"] for entry in after] == ["alice", "bob", "carol", "dave"]
-    assert after[2:] == [{**entry, "revoked": False, "revoked_at": None} for entry in added["students"]]
+    assert after[2:] == [{**entry, "revoked": False, "revoked_at": None, "due_at": None} for entry in added["students"]]
     for entry in added["students"]:
         problem = client.get(
             f"/api/v1/problems/{entry['problems'][1]['problem_id']}", headers=instructor

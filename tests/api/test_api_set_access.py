@@ -41,6 +41,13 @@ MATRIX = [
         [200, 403, 403, 401, 401, 403],
     ),
     (
+        "change student",
+        "patch",
+        "/api/v1/problem-sets/{set}/students/bob",
+        {"due_at": "2999-01-01T00:00:00+00:00"},
+        [200, 403, 403, 401, 401, 403],
+    ),
+    (
         "revoke",
         "post",
         "/api/v1/problem-sets/{set}/students/bob/revoke",

@@ -21,6 +21,15 @@ def change(client, headers, problem_set_id, **fields):
     return client.patch(set_path(problem_set_id), json=fields, headers=headers)
 
 
+def change_student(client, headers, problem_set_id, student_id, **fields):
+    return client.patch(set_path(problem_set_id, f"/students/{student_id}"), json=fields, headers=headers)
+
+
+def late_flags(client, instructor, submissions) -> dict[str, bool]:
+    """submission id → its late flag as read back."""
+    return {s: client.get(f"/api/v1/submissions/{s}", headers=instructor).json["late"] for s in submissions}
+
+
 def grade_book(client, instructor, problem_set_id) -> dict:
     students = client.get(set_path(problem_set_id, "/grades"), headers=instructor).json["students"]
     return {row["student_id"]: row["items"][0] for row in students}
@@ -186,7 +195,10 @@ def test_submissions_racing_due_date_moves_all_end_marked_by_the_last_date(clien
         assert view["late"] is (datetime.fromisoformat(view["created_at"]) > due)
 
 
-def test_a_move_waits_for_a_submission_that_has_read_the_old_date(client, app, instructor, monkeypatch):
+@pytest.mark.parametrize("whose", ["set", "student"])
+def test_a_move_waits_for_a_submission_that_has_read_the_old_date(
+    client, app, instructor, monkeypatch, whose
+):
     """A submission holds the date it read until it commits: a move made
     meanwhile waits for it, then marks it too (without that wait it would
     stay on time by a date that no longer holds)."""
@@ -211,7 +223,10 @@ def test_a_move_waits_for_a_submission_that_has_read_the_old_date(client, app, i
 
     def mover() -> None:
         with app.test_client() as own:
-            made["move"] = change(own, instructor, created["id"], due_at=PAST)
+            if whose == "set":
+                made["move"] = change(own, instructor, created["id"], due_at=PAST)
+            else:
+                made["move"] = change_student(own, instructor, created["id"], "alice", due_at=PAST)
 
     first = threading.Thread(target=submitter)
     first.start()
@@ -225,3 +240,103 @@ def test_a_move_waits_for_a_submission_that_has_read_the_old_date(client, app, i
     assert made["response"].status_code == 201 and made["move"].status_code == 200
     view = client.get(f"/api/v1/submissions/{made['response'].json['id']}", headers=instructor).json
     assert view["late"] is True
+
+
+def _alice_and_bob_submit(client, instructor, created) -> dict[str, str]:
+    """Each student sends a full-marks submission: student → submission id."""
+    made = {}
+    for student in created["students"]:
+        problem_id = student["problems"][0]["problem_id"]
+        answers = exact_answers(client, instructor, problem_id)
+        response = submit(client, {"id": problem_id}, answers, bearer(student["access_token"]))
+        made[student["student_id"]] = response.json["id"]
+    return made
+
+
+def test_an_extension_for_one_student_puts_their_late_work_on_time_and_no_one_elses(client, instructor):
+    created = create_set(client, instructor, ["alice", "bob"], due_at=PAST)
+    made = _alice_and_bob_submit(client, instructor, created)
+    response = change_student(client, instructor, created["id"], "alice", due_at=FUTURE)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    roster = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"]
+    assert response.json == roster[0]
+    assert datetime.fromisoformat(roster[0]["due_at"]) == datetime.fromisoformat(FUTURE)
+    assert roster[1]["due_at"] is None
+    assert late_flags(client, instructor, made.values()) == {made["alice"]: False, made["bob"]: True}
+    book = grade_book(client, instructor, created["id"])
+    assert (book["alice"]["best_score"], book["bob"]["best_score"]) == (1.0, None)
+    # Each student's view of the set shows the date that holds for them.
+    dates = {
+        entry["student_id"]: client.get(set_path(created["id"]), headers=bearer(entry["access_token"])).json[
+            "due_at"
+        ]
+        for entry in created["students"]
+    }
+    assert {k: datetime.fromisoformat(v) for k, v in dates.items()} == {
+        "alice": datetime.fromisoformat(FUTURE),
+        "bob": datetime.fromisoformat(PAST),
+    }
+
+
+# The set's date, alice's own date → whether alice's and bob's submissions (made now) are late.
+OWN_DATES = [
+    pytest.param(PAST, FUTURE, (False, True), id="extension"),
+    pytest.param(FUTURE, PAST, (True, False), id="earlier-for-one"),
+    pytest.param(None, PAST, (True, False), id="own-date-where-the-set-has-none"),
+    pytest.param(PAST, None, (True, True), id="back-on-the-sets-date"),
+]
+
+
+@pytest.mark.parametrize("set_due, own_due, late", OWN_DATES)
+def test_submissions_made_after_a_students_own_date_is_given_are_judged_by_it(
+    client, instructor, set_due, own_due, late
+):
+    created = create_set(client, instructor, ["alice", "bob"], due_at=set_due)
+    assert change_student(client, instructor, created["id"], "alice", due_at=FUTURE).status_code == 200
+    assert change_student(client, instructor, created["id"], "alice", due_at=own_due).status_code == 200
+    made = _alice_and_bob_submit(client, instructor, created)
+    assert late_flags(client, instructor, made.values()) == dict(zip((made["alice"], made["bob"]), late))
+
+
+def test_moving_the_sets_date_leaves_a_students_own_date_in_place(client, instructor):
+    created = create_set(client, instructor, ["alice", "bob"], due_at=FUTURE)
+    made = _alice_and_bob_submit(client, instructor, created)
+    change_student(client, instructor, created["id"], "alice", due_at=LATER_FUTURE)
+    change(client, instructor, created["id"], due_at=PAST)
+    assert late_flags(client, instructor, made.values()) == {made["alice"]: False, made["bob"]: True}
+    change(client, instructor, created["id"], due_at=None)
+    assert late_flags(client, instructor, made.values()) == {made["alice"]: False, made["bob"]: False}
+    alice = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"][0]
+    assert datetime.fromisoformat(alice["due_at"]) == datetime.fromisoformat(LATER_FUTURE)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "due_at"),
+        ({"due_at": "2030-01-01T00:00:00"}, "due_at"),
+        ({"due_at": 5}, "due_at"),
+        ({"due_at": FUTURE, "title": "x"}, "title"),
+    ],
+)
+def test_invalid_student_changes_are_422_under_their_field(client, instructor, body, field):
+    created = create_set(client, instructor, ["alice"])
+    refused = assert_problem(change_student(client, instructor, created["id"], "alice", **body), 422)
+    assert field in refused["errors"]
+    alice = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"][0]
+    assert alice["due_at"] is None
+
+
+@pytest.mark.parametrize("student_id", ["zoe", "%00", "x" * 129])
+def test_a_student_not_on_the_roster_or_an_unknown_set_is_404(client, instructor, student_id):
+    created = create_set(client, instructor, ["alice"])
+    assert_problem(change_student(client, instructor, created["id"], student_id, due_at=FUTURE), 404)
+    assert_problem(change_student(client, instructor, MISSING_ID, "alice", due_at=FUTURE), 404)
+
+
+def test_a_student_id_with_a_slash_gets_its_own_date(client, instructor):
+    created = create_set(client, instructor, ["a/b", "a"])
+    response = change_student(client, instructor, created["id"], "a/b", due_at=FUTURE)
+    assert response.status_code == 200 and response.json["student_id"] == "a/b"
+    roster = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"]
+    assert [entry["due_at"] is not None for entry in roster] == [True, False]
