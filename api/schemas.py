@@ -481,6 +481,10 @@ class ItemGradeSchema(Schema):
 
 class StudentGradesSchema(Schema):
     student_id = fields.String()
+    due_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "The due date that holds for the student: their own, or the set's."},
+    )
     items = fields.List(fields.Nested(ItemGradeSchema))
     total = fields.Float(metadata={"description": "The sum of the best scores (an item without one: 0)."})
 

@@ -688,14 +688,19 @@ class Grades(MethodView):
         for student, item, score, submitted_at, late in rows:
             attempts[(student, item)].append(Attempt(score, submitted_at, late))
         item_count = len(record.items)
-        book = grade_book(
-            list(session.scalars(_roster_order(problem_set_id))), item_count, attempts, policy.count_late
-        )
+        roster = session.execute(
+            select(StudentToken.student_id, StudentToken.due_at)
+            .where(StudentToken.problem_set_id == problem_set_id)
+            .order_by(StudentToken.position)
+        ).all()
+        book = grade_book([student for student, _ in roster], item_count, attempts, policy.count_late)
         if format == "csv":
             return _csv(problem_set_id, item_count, book)
+        due = {student: own_due or record.due_at for student, own_due in roster}
         students = [
             {
                 "student_id": row.student_id,
+                "due_at": _iso(due[row.student_id]),
                 "items": [
                     {
                         "item": grade.item,

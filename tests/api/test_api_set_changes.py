@@ -265,6 +265,11 @@ def test_an_extension_for_one_student_puts_their_late_work_on_time_and_no_one_el
     assert late_flags(client, instructor, made.values()) == {made["alice"]: False, made["bob"]: True}
     book = grade_book(client, instructor, created["id"])
     assert (book["alice"]["best_score"], book["bob"]["best_score"]) == (1.0, None)
+    rows = client.get(set_path(created["id"], "/grades"), headers=instructor).json["students"]
+    assert [datetime.fromisoformat(row["due_at"]) for row in rows] == [
+        datetime.fromisoformat(FUTURE),
+        datetime.fromisoformat(PAST),
+    ]
     # Each student's view of the set shows the date that holds for them.
     dates = {
         entry["student_id"]: client.get(set_path(created["id"]), headers=bearer(entry["access_token"])).json[
@@ -308,6 +313,8 @@ def test_moving_the_sets_date_leaves_a_students_own_date_in_place(client, instru
     assert late_flags(client, instructor, made.values()) == {made["alice"]: False, made["bob"]: False}
     alice = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"][0]
     assert datetime.fromisoformat(alice["due_at"]) == datetime.fromisoformat(LATER_FUTURE)
+    rows = client.get(set_path(created["id"], "/grades"), headers=instructor).json["students"]
+    assert [row["due_at"] is None for row in rows] == [False, True]
 
 
 @pytest.mark.parametrize(
