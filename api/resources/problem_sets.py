@@ -537,6 +537,22 @@ def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> 
 
 @blp.route("/<uuid:problem_set_id>/students/<path:student_id>")
 class StudentById(MethodView):
+    @blp.response(200, RosterEntrySchema)
+    @blp.errors(401, 403, 404)
+    def get(self, problem_set_id, student_id):
+        """Read a student's roster entry
+
+        Instructor key only: their access token, whether it is revoked,
+        their own due date and their problems, as in the roster."""
+        authorize_instructor()
+        _find_set(problem_set_id)
+        if not valid_student_id(student_id):
+            raise not_found("student on this problem set")
+        entries = _roster_entries(db.session(), problem_set_id, student_id)
+        if not entries:
+            raise not_found("student on this problem set")
+        return _json(entries[0])
+
     @blp.arguments(StudentChangeSchema)
     @blp.response(200, RosterEntrySchema)
     @blp.errors(400, 401, 403, 404, 413, 415, 429)

@@ -202,6 +202,21 @@ def test_roster_lists_every_student_with_the_same_tokens_and_problems(client, in
     ]
 
 
+def test_a_students_entry_reads_as_in_the_roster(client, instructor):
+    created = create_set(client, instructor, ["alice", "a/b"], items=ITEMS)
+    roster = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"]
+    for entry in roster:
+        response = client.get(set_path(created["id"], f"/students/{entry['student_id']}"), headers=instructor)
+        assert response.status_code == 200 and response.json == entry
+
+
+@pytest.mark.parametrize("student_id", ["zoe", "%00", "x" * 129])
+def test_reading_a_student_not_on_the_roster_is_404(client, instructor, assignment, student_id):
+    assert_problem(
+        client.get(set_path(assignment.problem_set_id, f"/students/{student_id}"), headers=instructor), 404
+    )
+
+
 def test_revoked_token_is_401_and_reissued_token_works(client, instructor):
     created = create_set(client, instructor, ["alice", "bob"])
     alice = bearer(created["students"][0]["access_token"])

@@ -67,6 +67,7 @@ def test_openapi_document_is_valid_and_lists_every_operation(client):
         ("/api/v1/problem-sets/{problem_set_id}/students", "get"),
         ("/api/v1/problem-sets/{problem_set_id}/students", "post"),
         ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}", "patch"),
+        ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}", "get"),
         ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}/revoke", "post"),
         ("/api/v1/problem-sets/{problem_set_id}/students/{student_id}/reissue", "post"),
         ("/api/v1/problem-sets/{problem_set_id}/answer-key", "get"),

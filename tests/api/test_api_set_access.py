@@ -41,6 +41,13 @@ MATRIX = [
         [200, 403, 403, 401, 401, 403],
     ),
     (
+        "read student",
+        "get",
+        "/api/v1/problem-sets/{set}/students/bob",
+        None,
+        [200, 403, 403, 401, 401, 403],
+    ),
+    (
         "change student",
         "patch",
         "/api/v1/problem-sets/{set}/students/bob",
