@@ -367,7 +367,6 @@ class ProblemSetById(MethodView):
         refs = [{"item": item, "problem_id": str(problem_id)} for item, problem_id in problems]
         return _json({**view, "student_id": who.student_id, "problems": refs})
 
-
     @blp.arguments(ProblemSetChangeSchema)
     @blp.response(200, ProblemSetSchema)
     @blp.errors(400, 401, 403, 404, 413, 415, 429)
@@ -650,9 +649,10 @@ class AnswerKey(MethodView):
         return _json({"problem_set_id": str(problem_set_id), "students": students})
 
 
-def _roster_order(problem_set_id: uuid.UUID):
+def _roster_order(problem_set_id: uuid.UUID, *columns):
+    """The set's student ids (and ``columns`` of theirs), in roster order."""
     return (
-        select(StudentToken.student_id)
+        select(StudentToken.student_id, *columns)
         .where(StudentToken.problem_set_id == problem_set_id)
         .order_by(StudentToken.position)
     )
@@ -704,11 +704,7 @@ class Grades(MethodView):
         for student, item, score, submitted_at, late in rows:
             attempts[(student, item)].append(Attempt(score, submitted_at, late))
         item_count = len(record.items)
-        roster = session.execute(
-            select(StudentToken.student_id, StudentToken.due_at)
-            .where(StudentToken.problem_set_id == problem_set_id)
-            .order_by(StudentToken.position)
-        ).all()
+        roster = session.execute(_roster_order(problem_set_id, StudentToken.due_at)).all()
         book = grade_book([student for student, _ in roster], item_count, attempts, policy.count_late)
         if format == "csv":
             return _csv(problem_set_id, item_count, book)
