@@ -1,4 +1,4 @@
-"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, serve."""
+"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, backup, serve."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import argparse
 import logging
 import sys
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api.auth import create_key, find_key, instructor_keys, revoke_key
 from api.config import Settings, load_settings, secret_key
-from api.db import make_engine, migration_state, upgrade
+from api.db import backup, make_engine, migration_state, sqlite_file, upgrade
+from api.models import ProblemRecord, ProblemSetRecord, SubmissionRecord
 from api.server import Server, default_workers, gunicorn_settings
 from api.tokens import issued_with, newest_token
 
@@ -120,6 +123,46 @@ def _bounded(low: int, high: int, what: str):
     return parse
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> None:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() != "sqlite":
+        sys.exit("elbo-grader backup: copies an SQLite database; back PostgreSQL up with its own tools "
+                 "(pg_dump, or base backups with WAL archiving)")
+    if sqlite_file(url) is None:
+        sys.exit("elbo-grader backup: the database is in memory; there is no file to copy")
+    target = Path(args.target).absolute()
+    if target.exists():
+        sys.exit(f"elbo-grader backup: {target} exists already; a backup never overwrites a file")
+    if not target.parent.is_dir():
+        sys.exit(f"elbo-grader backup: there is no directory {target.parent}")
+    engine = make_engine(settings.database_url)
+    try:
+        backup(engine, target)
+    except SQLAlchemyError as error:
+        sys.exit(f"elbo-grader backup: cannot copy the database ({error.__class__.__name__}); "
+                 "check ELBO_GRADER_DATABASE_URL")
+    finally:
+        engine.dispose()
+    # Read-only, as it is: no pragma of the server's may change the copy.
+    copy = create_engine(f"sqlite:///file:{target}?mode=ro&uri=true")
+    try:
+        current, _ = migration_state(copy)
+        with copy.connect() as connection:
+            check = connection.execute(text("PRAGMA integrity_check")).scalar()
+            counts = {
+                name: connection.execute(select(func.count()).select_from(table)).scalar()
+                for name, table in (("problem sets", ProblemSetRecord), ("problems", ProblemRecord),
+                                    ("submissions", SubmissionRecord))
+            }
+    finally:
+        copy.dispose()
+    print(f"Backed up to {target} (integrity check: {check}; migration {current}): "
+          + ", ".join(f"{name}: {count:,}" for name, count in counts.items()) + ".")
+    where = ("ELBO_GRADER_SECRET_KEY" if settings.secret_key is not None
+             else f"the key file {settings.secret_key_file}")
+    print(f"Student tokens are derived from {where}: a server restored from this copy needs the same key.")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="elbo-grader", description="The elbo-grader HTTP service.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -137,6 +180,12 @@ def parser() -> argparse.ArgumentParser:
     revoke = commands.add_parser("revoke-key", help="revoke an instructor key at once, on every server")
     revoke.add_argument("key", help="the key's id (from list-keys) or the key itself")
     revoke.set_defaults(run=_revoke_key)
+
+    copy = commands.add_parser(
+        "backup", help="copy the SQLite database to a new file, consistently, while servers run"
+    )
+    copy.add_argument("target", help="the new file (never overwritten)")
+    copy.set_defaults(run=_backup)
 
     serve = commands.add_parser("serve", help="serve the API with gunicorn")
     serve.add_argument("--host", default="127.0.0.1")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -56,7 +57,7 @@ def _sqlite_pragmas(dbapi_connection, _record, synchronous: str) -> None:
     cursor.close()
 
 
-def _sqlite_file(url: URL) -> str | None:
+def sqlite_file(url: URL) -> str | None:
     """The file of an SQLite URL; None in memory or on another backend."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return url.database
@@ -68,7 +69,7 @@ def make_engine(database_url: str, group_commit: bool = False) -> Engine:
     :class:`GroupCommit`, which makes them durable, and otherwise each commit syncs."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if path := _sqlite_file(url):
+        if path := sqlite_file(url):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, json_serializer=_dumps)
         synchronous = "NORMAL" if group_commit else "FULL"
@@ -91,6 +92,21 @@ def migration_state(engine: Engine) -> tuple[str | None, str]:
     return current, ScriptDirectory.from_config(_migrations()).get_current_head()
 
 
+def backup(engine: Engine, target: Path) -> None:
+    """Copy an SQLite database to ``target``, a new file, while servers go on
+    writing: VACUUM INTO copies one read snapshot, so the copy holds every
+    transaction committed before it began and nothing of any other. The copy
+    and its directory entry are synced before this returns."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("VACUUM INTO ?", (str(target),))
+    for path, flags in ((target, os.O_RDONLY), (target.parent, os.O_RDONLY | os.O_DIRECTORY)):
+        fd = os.open(path, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database to the latest migration (``elbo-grader init-db``)."""
     config = _migrations()
@@ -111,7 +127,7 @@ class Database:
 
 def init_app(app: Flask, database_url: str) -> None:
     engine = make_engine(database_url, group_commit=True)
-    path = _sqlite_file(engine.url)
+    path = sqlite_file(engine.url)
     app.extensions[_EXTENSION] = Database(
         engine,
         sessionmaker(engine, expire_on_commit=False),

@@ -18,7 +18,7 @@ from api.auth import create_key, hash_token
 from api.cli import main
 from api.config import load_settings, secret_key
 from api.db import make_engine
-from api.models import ApiKey, Base
+from api.models import ApiKey, AttemptCounter, Base, SubmissionRecord
 from api_helpers import PART_1, bearer
 from conftest import create_set
 
@@ -151,6 +151,97 @@ def test_revoking_an_unknown_key_fails_and_revokes_nothing(sqlite_env, capsys, u
         main(["revoke-key", unknown])
     assert "no instructor key" in str(exited.value.code) and "list-keys" in str(exited.value.code)
     assert [row[3] for row in _listed(capsys)] == ["active"]
+
+
+def _anonymous_submissions(app, problem_id: str, sent: threading.Event, stop: threading.Event) -> None:
+    with app.test_client() as client:
+        while not stop.is_set():
+            response = client.post(f"/api/v1/problems/{problem_id}/submissions", json={"answers": {}})
+            assert response.status_code == 201
+            sent.set()
+
+
+def test_a_backup_holds_what_was_committed_and_serves_as_the_database(sqlite_env, tmp_path, capsys):
+    main(["init-db"])
+    key = _new_key(capsys, "lms")
+    client = create_app({"database_url": sqlite_env, "secret_key": "k" * 40}).test_client()
+    authored = {"template": "elbo-gap", "params": PART_1}
+    problem = client.post("/api/v1/problems", json=authored, headers=bearer(key)).json
+    submissions = f"/api/v1/problems/{problem['id']}/submissions"
+    made = [client.post(submissions, json={"answers": {"marginal": 0.6}}).json for _ in range(3)]
+    target = tmp_path / "copies" / "backup.db"
+    target.parent.mkdir()
+
+    main(["backup", str(target)])
+    out = capsys.readouterr().out
+    assert "integrity check: ok" in out and "problems: 1, submissions: 3" in out
+    assert "secret" in out.lower()
+    after = client.post(submissions, json={"answers": {}}).json
+
+    restored = create_app({"database_url": f"sqlite:///{target}", "secret_key": "k" * 40}).test_client()
+    for submission in made:
+        path = f"/api/v1/submissions/{submission['id']}"
+        assert restored.get(path).json == client.get(path).json
+    assert restored.get(f"/api/v1/submissions/{after['id']}").status_code == 404
+    # The copy takes new work: its attempt counter carries on from the copied submissions.
+    assert restored.post(submissions, json={"answers": {}}).json["attempt"] == 4
+
+
+def test_a_backup_taken_while_submissions_arrive_is_one_moment_of_the_database(sqlite_env, tmp_path, capsys):
+    main(["init-db"])
+    key = _new_key(capsys, "lms")
+    app = create_app({"database_url": sqlite_env, "secret_key": "k" * 40})
+    authored = {"template": "elbo-gap", "params": PART_1}
+    problem = app.test_client().post("/api/v1/problems", json=authored, headers=bearer(key)).json
+    sent, stop = threading.Event(), threading.Event()
+    senders = [
+        threading.Thread(target=_anonymous_submissions, args=(app, problem["id"], sent, stop)) for _ in range(3)
+    ]
+    for sender in senders:
+        sender.start()
+    try:
+        assert sent.wait(timeout=10)
+        main(["backup", str(tmp_path / "backup.db")])
+    finally:
+        stop.set()
+        for sender in senders:
+            sender.join()
+    copy = make_engine(f"sqlite:///{tmp_path / 'backup.db'}")
+    source = make_engine(sqlite_env)
+    with copy.connect() as in_copy, source.connect() as in_source:
+        attempts = sorted(in_copy.execute(select(SubmissionRecord.attempt)).scalars())
+        used = in_copy.execute(select(AttemptCounter.used)).scalar()
+        copied = set(in_copy.execute(select(SubmissionRecord.id)).scalars())
+        kept = set(in_source.execute(select(SubmissionRecord.id)).scalars())
+    copy.dispose()
+    source.dispose()
+    # The counter and the rows are of one moment: attempts 1..n, each once, and the counter at n.
+    assert attempts and attempts == list(range(1, used + 1))
+    assert copied <= kept
+
+
+@pytest.mark.parametrize(
+    "url, target, message",
+    [
+        ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "b.db", "pg_dump"),
+        ("sqlite://", "b.db", "in memory"),
+        (None, "exists.db", "never overwrites"),
+        (None, "missing/b.db", "no directory"),
+    ],
+)
+def test_backup_refuses_what_it_cannot_copy_or_would_overwrite(
+    sqlite_env, tmp_path, monkeypatch, url, target, message
+):
+    if url is not None:
+        monkeypatch.setenv("ELBO_GRADER_DATABASE_URL", url)
+    else:
+        main(["init-db"])
+    (tmp_path / "exists.db").write_text("an earlier backup")
+    with pytest.raises(SystemExit) as exited:
+        main(["backup", str(tmp_path / target)])
+    assert message in str(exited.value.code)
+    assert (tmp_path / "exists.db").read_text() == "an earlier backup"
+    assert not (tmp_path / "b.db").exists() and not (tmp_path / "missing").exists()
 
 
 def test_the_secret_key_is_read_from_the_environment():
