@@ -194,9 +194,8 @@ def test_a_backup_taken_while_submissions_arrive_is_one_moment_of_the_database(s
     authored = {"template": "elbo-gap", "params": PART_1}
     problem = app.test_client().post("/api/v1/problems", json=authored, headers=bearer(key)).json
     sent, stop = threading.Event(), threading.Event()
-    senders = [
-        threading.Thread(target=_anonymous_submissions, args=(app, problem["id"], sent, stop)) for _ in range(3)
-    ]
+    arguments = (app, problem["id"], sent, stop)
+    senders = [threading.Thread(target=_anonymous_submissions, args=arguments) for _ in range(3)]
     for sender in senders:
         sender.start()
     try:
