@@ -18,9 +18,12 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    ColumnElement,
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
+    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -214,6 +217,17 @@ def claim_attempt(session: Session, problem_id: uuid.UUID, scope: str) -> int:
     """
     statement = _CLAIM[session.get_bind().dialect.name]
     return session.connection().execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()
+
+
+def due_at_of(student_id: ColumnElement[str] | str | None) -> ColumnElement[datetime]:
+    """The due date that holds for a student of the set in the enclosing
+    query's FROM (``problem_sets``): their own if they have one, else the set's."""
+    own = (
+        select(StudentToken.due_at)
+        .where(StudentToken.problem_set_id == ProblemSetRecord.id, StudentToken.student_id == student_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(own, ProblemSetRecord.due_at)
 
 
 class RateLimitBucket(Base):

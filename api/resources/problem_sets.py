@@ -30,7 +30,7 @@ from api import db, idempotency
 from api.auth import authorize_instructor, authorize_problem_set, hash_token
 from api.errors import ApiError, not_found
 from api.idempotency import Outcome
-from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, utcnow
+from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at_of, utcnow
 from api.resources.problems import LOCATION, PICKED_SEEDS
 from api.schemas import (
     AnswerKeySchema,
@@ -229,13 +229,8 @@ class ProblemSets(MethodView):
         first = pagination_parameters.first_item
         if first >= total:  # also keeps absurd page numbers out of SQL OFFSET
             return []
-        roster_size = (
-            select(func.count(StudentToken.id))
-            .where(StudentToken.problem_set_id == ProblemSetRecord.id)
-            .scalar_subquery()
-        )
         page = (
-            select(ProblemSetRecord, roster_size)
+            select(ProblemSetRecord, _roster_size())
             .order_by(ProblemSetRecord.created_at.desc(), ProblemSetRecord.id.desc())
             .offset(first)
             .limit(pagination_parameters.page_size)
@@ -306,19 +301,15 @@ def _mark_late(session: Session, problem_set_id: uuid.UUID, student_id: str | No
     """Mark each submission to the set (or to one student's problems in it)
     late exactly when it was made after its student's due date as it now
     stands: their own if they have one, else the set's."""
-    own_due = (
-        select(StudentToken.due_at)
-        .join(
-            ProblemRecord,
-            (ProblemRecord.problem_set_id == StudentToken.problem_set_id)
-            & (ProblemRecord.student_id == StudentToken.student_id),
-        )
+    due_at = (
+        select(due_at_of(ProblemRecord.student_id))
+        .select_from(ProblemRecord)
+        .join(ProblemSetRecord, ProblemSetRecord.id == ProblemRecord.problem_set_id)
         .where(ProblemRecord.id == SubmissionRecord.problem_id)
         .scalar_subquery()
     )
-    set_due = select(ProblemSetRecord.due_at).where(ProblemSetRecord.id == problem_set_id).scalar_subquery()
     # Without any due date the comparison is NULL: on time.
-    late = func.coalesce(SubmissionRecord.created_at > func.coalesce(own_due, set_due), false())
+    late = func.coalesce(SubmissionRecord.created_at > due_at, false())
     problems = select(ProblemRecord.id).where(ProblemRecord.problem_set_id == problem_set_id)
     if student_id is not None:
         problems = problems.where(ProblemRecord.student_id == student_id)
@@ -328,10 +319,17 @@ def _mark_late(session: Session, problem_set_id: uuid.UUID, student_id: str | No
     )
 
 
-def _instructor_view(session: Session, record: ProblemSetRecord) -> Response:
-    count = session.scalar(
-        select(func.count()).select_from(StudentToken).where(StudentToken.problem_set_id == record.id)
+def _roster_size():
+    """The roster's size of the set in the enclosing query's FROM."""
+    return (
+        select(func.count(StudentToken.id))
+        .where(StudentToken.problem_set_id == ProblemSetRecord.id)
+        .scalar_subquery()
     )
+
+
+def _instructor_view(session: Session, record: ProblemSetRecord) -> Response:
+    count = session.scalar(select(_roster_size()).where(ProblemSetRecord.id == record.id))
     return _json({**_set_fields(record), "student_count": count})
 
 
@@ -387,7 +385,7 @@ class ProblemSetById(MethodView):
                 record.title = body["title"]
             if "due_at" in body:
                 record.due_at = _utc(body["due_at"])
-                session.flush()
+                session.flush()  # the new date, for _mark_late to read
                 _mark_late(session, problem_set_id)
         return _instructor_view(session, record)
 

@@ -15,14 +15,7 @@ from api import db, idempotency
 from api.auth import authorize_problem, submitting_student, visible_scope
 from api.errors import attempts_exhausted, not_found
 from api.idempotency import Outcome
-from api.models import (
-    ProblemSetRecord,
-    StudentToken,
-    SubmissionRecord,
-    claim_attempt,
-    student_scope,
-    utcnow,
-)
+from api.models import ProblemSetRecord, SubmissionRecord, claim_attempt, due_at_of, student_scope, utcnow
 from api.problemstore import StoredProblem, store
 from api.resources.problems import LOCATION
 from api.schemas import SubmissionCreateSchema, SubmissionSchema
@@ -69,13 +62,10 @@ def _is_late(session: Session, stored: StoredProblem, now) -> bool:
     set's (practice problems have none)."""
     if stored.problem_set_id is None:
         return False
-    own = (StudentToken.problem_set_id == ProblemSetRecord.id) & (StudentToken.student_id == stored.student_id)
     # The set's row in share mode (PostgreSQL): due dates being changed are
     # read once that change commits.
     due_at = session.scalar(
-        select(func.coalesce(StudentToken.due_at, ProblemSetRecord.due_at))
-        .select_from(ProblemSetRecord)
-        .outerjoin(StudentToken, own)
+        select(due_at_of(stored.student_id))
         .where(ProblemSetRecord.id == stored.problem_set_id)
         .with_for_update(read=True, of=ProblemSetRecord)
     )
