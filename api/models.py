@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
     String,
     Text,
-    ColumnElement,
     TypeDecorator,
     UniqueConstraint,
     false,
