@@ -44,6 +44,8 @@ class Caller:
 
 
 ANONYMOUS = Caller("anonymous")
+# The methods that change something: instructor-only on set endpoints, and counted by rate limits.
+WRITE_METHODS = frozenset({"POST", "PATCH"})
 
 
 def hash_token(token: str) -> str:

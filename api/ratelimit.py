@@ -36,7 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api import db
-from api.auth import Caller
+from api.auth import WRITE_METHODS, Caller
 from api.config import RateLimit
 from api.errors import ApiError
 from api.models import RateLimitBucket
@@ -158,13 +158,10 @@ def client_address() -> str:
     return str(address)
 
 
-_WRITES = frozenset({"POST", "PATCH"})
-
-
 def check() -> None:
     """before_request, after authentication: refuse a write of a caller past
     its limit with a 429, else count it in the request's write transaction."""
-    if request.method not in _WRITES or request.url_rule is None:
+    if request.method not in WRITE_METHODS or request.url_rule is None:
         return
     caller = g.caller
     limit: RateLimit | None = getattr(current_app.config["SETTINGS"], f"rate_limit_{caller.kind}")

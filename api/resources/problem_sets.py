@@ -27,7 +27,7 @@ from sqlalchemy import false, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api import db, idempotency
-from api.auth import authorize_instructor, authorize_problem_set, hash_token
+from api.auth import WRITE_METHODS, authorize_instructor, authorize_problem_set, hash_token
 from api.errors import ApiError, not_found
 from api.idempotency import Outcome
 from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at_of, utcnow
@@ -88,7 +88,7 @@ def _instructors_writes() -> None:
     body is read. Rosters share the 64 KiB body limit of CONTRACT §10: 5,000
     ids of up to ~10 characters fit in one request; longer ones are added in
     batches with POST …/students."""
-    if request.method in ("POST", "PATCH"):
+    if request.method in WRITE_METHODS:
         authorize_instructor()
 
 
@@ -350,13 +350,9 @@ class ProblemSetById(MethodView):
             return _instructor_view(session, record)
         view = _set_fields(record)
         del view["seed"]  # with it, anyone could work out everyone's variants
-        own_due = session.scalar(
-            select(StudentToken.due_at).where(
-                StudentToken.problem_set_id == record.id, StudentToken.student_id == who.student_id
-            )
+        view["due_at"] = _iso(
+            session.scalar(select(due_at_of(who.student_id)).where(ProblemSetRecord.id == record.id))
         )
-        if own_due is not None:
-            view["due_at"] = _iso(own_due)
         problems = session.execute(
             select(ProblemRecord.item, ProblemRecord.id)
             .where(ProblemRecord.problem_set_id == record.id, ProblemRecord.student_id == who.student_id)
@@ -507,11 +503,20 @@ def _roster_ids(problem_set_id: uuid.UUID):
     return select(StudentToken.student_id).where(StudentToken.problem_set_id == problem_set_id)
 
 
+def _student_not_found() -> ApiError:
+    return not_found("student on this problem set")
+
+
+def _check_student_id(student_id: str) -> None:
+    """A student id from the path that no roster can hold is a 404 before any SQL."""
+    if not valid_student_id(student_id):  # e.g. a NUL, which PostgreSQL cannot even compare
+        raise _student_not_found()
+
+
 def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> Response:
     authorize_instructor()
     _find_set(problem_set_id)
-    if not valid_student_id(student_id):  # e.g. a NUL, which PostgreSQL cannot even compare
-        raise not_found("student on this problem set")
+    _check_student_id(student_id)
     with db.write_transaction() as session:
         student = session.scalar(
             select(StudentToken).where(
@@ -519,7 +524,7 @@ def _change_token(problem_set_id: uuid.UUID, student_id: str, reissue: bool) -> 
             )
         )
         if student is None:
-            raise not_found("student on this problem set")
+            raise _student_not_found()
         if reissue:
             generation = student.generation + 1
             token = derive(server_secret(), problem_set_id, student_id, generation)
@@ -543,11 +548,10 @@ class StudentById(MethodView):
         their own due date and their problems, as in the roster."""
         authorize_instructor()
         _find_set(problem_set_id)
-        if not valid_student_id(student_id):
-            raise not_found("student on this problem set")
+        _check_student_id(student_id)
         entries = _roster_entries(db.session(), problem_set_id, student_id)
         if not entries:
-            raise not_found("student on this problem set")
+            raise _student_not_found()
         return _json(entries[0])
 
     @blp.arguments(StudentChangeSchema)
@@ -562,8 +566,7 @@ class StudentById(MethodView):
         at once, and so are those to come; a later change of the set's due
         date leaves it in place. Answers their roster entry; safe to retry
         (the same body gives the same result)."""
-        if not valid_student_id(student_id):
-            raise not_found("student on this problem set")
+        _check_student_id(student_id)
         with db.write_transaction() as session:
             _lock_set(session, problem_set_id)
             changed = session.execute(
@@ -572,7 +575,7 @@ class StudentById(MethodView):
                 .values(due_at=_utc(body["due_at"]))
             )
             if changed.rowcount == 0:
-                raise not_found("student on this problem set")
+                raise _student_not_found()
             _mark_late(session, problem_set_id, student_id)
         (entry,) = _roster_entries(db.session(), problem_set_id, student_id)
         return _json(entry)
