@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed
 # The PostgreSQL server `make test-postgres` creates its own database on (and drops).
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install test test-postgres serve bench clean
+.PHONY: install test test-postgres lint serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,6 +24,12 @@ test: $(STAMP)
 # The API suite again, on PostgreSQL (its database-parametrised tests).
 test-postgres: $(STAMP)
 	ELBO_GRADER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/api -k postgresql
+
+# Ruff, then mypy in two runs: tests/api has a conftest.py of its own.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/mypy tests/api
 
 serve: $(STAMP)
 	$(BIN)/elbo-grader init-db

@@ -24,7 +24,7 @@ TARGETS_MS = {"numbers": 0.5, "expressions": 2.0}
 
 
 def main() -> None:
-    cases = json.loads((ROOT.parent / "shared" / "cases" / "practice-page.json").read_text())["cases"]
+    cases = json.loads((ROOT / "tests" / "data" / "practice_page.json").read_text())["cases"]
     numbers, expressions = cases[0], cases[2]
     # Stored and reloaded, as the service keeps it.
     problem = Problem.from_json(make_problem("elbo-gap", parse_params("elbo-gap", numbers["params"])).to_json())

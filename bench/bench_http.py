@@ -29,7 +29,7 @@ from pathlib import Path
 
 from served import served
 
-CASES = Path(__file__).resolve().parents[2] / "shared" / "cases" / "practice-page.json"
+CASES = Path(__file__).resolve().parents[1] / "tests" / "data" / "practice_page.json"
 MAX_REQUESTS = 50_000  # per phase, on top of the time bound
 
 

@@ -12,8 +12,7 @@ from .follow_through import carried_value
 from .matching import matches
 from .policy import Policy
 from .reader import Reading, read_answer
-from .result import (CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, GradeResult, PartResult, StepResult,
-                     attempt_score)
+from .result import CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, GradeResult, PartResult, StepResult, attempt_score
 
 DEFAULT_POLICY = Policy()
 

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from . import model
 from .model import Params
-from .templates import LOG_KEYS, template as find_template
+from .templates import LOG_KEYS
+from .templates import template as find_template
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .problem import Problem, make_problem
-from .templates import DEFAULT_DIFFICULTY, check_difficulty, template as find_template
+from .templates import DEFAULT_DIFFICULTY, check_difficulty
+from .templates import template as find_template
 from .variants import generate_params, variant_seed
 
 

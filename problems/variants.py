@@ -19,7 +19,8 @@ from .errors import InvalidParams, NoGradeableVariant
 from .mistakes import mistake_values
 from .model import ELBO_GAP, Params
 from .numbers import parse_rational
-from .templates import DEFAULT_DIFFICULTY, check_difficulty, template as find_template
+from .templates import DEFAULT_DIFFICULTY, check_difficulty
+from .templates import template as find_template
 
 # The tolerance every seeded variant must be gradeable under (contract §6 defaults).
 DEFAULT_ABS_TOL = 0.0005

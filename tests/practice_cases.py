@@ -1,11 +1,11 @@
-"""The practice page's worked numbers, from the shared folder beside the repo."""
+"""The practice page's worked numbers: the project's own test data (tests/data/practice_page.json)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-CASES_FILE = Path(__file__).resolve().parents[2] / "shared" / "cases" / "practice-page.json"
+CASES_FILE = Path(__file__).resolve().parent / "data" / "practice_page.json"
 
 
 def load_cases() -> dict:

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from api_helpers import bearer
 from sqlalchemy import create_engine, make_url, text
 
 from api import create_app
 from api.auth import create_key
 from api.db import database, make_engine, upgrade
 from api.models import Base
-from api_helpers import bearer
 
 POSTGRES_URL = os.environ.get("ELBO_GRADER_TEST_POSTGRES_URL")
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 32
@@ -212,8 +212,9 @@ class Server:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:  # refused, reset or timed out while workers boot
+                pass
+            time.sleep(0.1)
         raise AssertionError(f"server did not start:\n{self.output()}")
 
     def output(self) -> str:

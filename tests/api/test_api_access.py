@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from api_helpers import PART_1, PART_1_ANSWERS, assert_problem, bearer, listing, submit
 from sqlalchemy import select, update
 
 from api.auth import create_key
 from api.db import database
 from api.models import ApiKey, StudentToken
-from api_helpers import PART_1, PART_1_ANSWERS, assert_problem, bearer, listing, submit
 
 
 def problem_paths(problem_id: str) -> list[str]:

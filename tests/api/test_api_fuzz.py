@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from api_helpers import PART_1
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api import create_app
-from api_helpers import PART_1
 
 pytestmark = pytest.mark.slow
 

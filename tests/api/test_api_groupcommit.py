@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, event
@@ -140,7 +141,9 @@ def test_one_fsync_serves_every_commit_made_before_it_began(database, events, mo
     others = [threading.Thread(target=writer, args=(n,)) for n in (2, 3)]
     for thread in others:
         thread.start()
+    deadline = time.monotonic() + 10
     while len(tickets) < 3:
+        assert time.monotonic() < deadline, f"only {len(tickets)} of 3 writers reached the sync"
         threading.Event().wait(0.01)
     release_first.set()
     for thread in (first, *others):

@@ -7,11 +7,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from api_helpers import PART_1, PART_1_ANSWERS, assert_problem, listing, set_path, submit
 from sqlalchemy import func, select
 
 from api.db import database
 from api.models import IdempotencyKey, ProblemSetRecord, StudentToken, SubmissionRecord
-from api_helpers import PART_1, PART_1_ANSWERS, assert_problem, listing, set_path, submit
 
 SETS = "/api/v1/problem-sets"
 SET_BODY = {"title": "Week 6", "seed": 7, "items": [{"template": "elbo-gap"}], "students": ["alice", "bob"]}

@@ -8,13 +8,13 @@ import json
 import threading
 
 import pytest
+from api_helpers import DEFAULT_POLICY, MISSING_ID, assert_problem, bearer, set_path
+from conftest import TEST_SECRET_KEY, create_set
 from sqlalchemy import select
 
 from api.db import database
 from api.models import IdempotencyKey, ProblemRecord, ProblemSetRecord, StudentToken
 from api.tokens import derive
-from api_helpers import DEFAULT_POLICY, MISSING_ID, assert_problem, bearer, set_path
-from conftest import TEST_SECRET_KEY, create_set
 from problems import TEMPLATES
 from problems.sets import Item, student_problem
 

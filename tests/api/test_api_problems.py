@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
 from api_helpers import DEFAULT_POLICY, MISSING_ID, PART_1, assert_problem
-from problems import TEMPLATES
 
+from problems import TEMPLATES
 
 
 def test_templates_lists_every_template_in_order(client):

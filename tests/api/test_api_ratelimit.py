@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from api_helpers import PART_1_ANSWERS, assert_problem, bearer, listing, submit
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +22,6 @@ from api.config import RateLimit, load_settings
 from api.db import database, make_engine
 from api.models import ProblemRecord, RateLimitBucket
 from api.ratelimit import RATE_LIMITED, admit, standing
-from api_helpers import PART_1_ANSWERS, assert_problem, bearer, listing, submit
 
 SECOND = 1_000_000  # microseconds
 SEEDED = {"template": "elbo-gap", "seed": 7}

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from api_helpers import PART_1, PART_1_ANSWERS, bearer
 
 from api.groupcommit import GroupCommit
-from api_helpers import PART_1, PART_1_ANSWERS, bearer
 
 pytestmark = pytest.mark.slow
 

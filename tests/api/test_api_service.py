@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from api_helpers import MISSING_ID, assert_problem
 from openapi_spec_validator import validate
 
 from api import create_app
 from api.db import database
-from api_helpers import MISSING_ID, assert_problem
 
 
 def test_healthz_is_ok_while_the_database_answers(client):

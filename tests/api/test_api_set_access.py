@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-
 from api_helpers import assert_problem, bearer, set_path, submit
 from conftest import as_assignment, create_set
 

@@ -9,12 +9,12 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import assert_problem, bearer, exact_answers, listing, set_path, submit
+from conftest import create_set
 from sqlalchemy import update
 
 from api.db import database
 from api.models import ProblemSetRecord
-from api_helpers import assert_problem, bearer, exact_answers, listing, set_path, submit
-from conftest import create_set
 
 ELBO_GAP = [{"template": "elbo-gap"}]
 BOTH = [{"template": "elbo-gap"}, {"template": "tight-bound"}]

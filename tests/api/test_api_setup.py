@@ -10,6 +10,8 @@ import alembic.config
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from api_helpers import PART_1, bearer
+from conftest import create_set
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,6 @@ from api.cli import main
 from api.config import load_settings, secret_key
 from api.db import make_engine
 from api.models import ApiKey, AttemptCounter, Base, SubmissionRecord
-from api_helpers import PART_1, bearer
-from conftest import create_set
 
 
 def test_settings_default_to_sqlite_under_instance_and_practice_on(tmp_path, monkeypatch):

@@ -6,8 +6,8 @@ import json
 import threading
 
 import pytest
-
 from api_helpers import MISSING_ID, PART_1, PART_1_ANSWERS, assert_problem, listing, submit
+
 from problems import TEMPLATES
 
 

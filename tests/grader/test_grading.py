@@ -6,11 +6,21 @@ import math
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from practice_cases import load_cases
-from grader import (CORRECT, FOLLOW_THROUGH, INCORRECT, UNANSWERED, InvalidPolicy, Policy, UnknownAnswerKeys,
-                    UnreadableAnswers, grade)
+
+from grader import (
+    CORRECT,
+    FOLLOW_THROUGH,
+    INCORRECT,
+    UNANSWERED,
+    InvalidPolicy,
+    Policy,
+    UnknownAnswerKeys,
+    UnreadableAnswers,
+    grade,
+)
 from problems import TEMPLATES, generate_params, make_problem, parse_params
 
 CASES = load_cases()["cases"]

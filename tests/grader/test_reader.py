@@ -1,4 +1,4 @@
-"""The answer reader: the §7 grammar, JSON numbers, and refusal of everything else within bounded time."""
+"""The answer reader: the §7 grammar, JSON numbers, and refusal of everything else (timed in bench/)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import ast
 import dataclasses
 import math
 import threading
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -230,11 +229,10 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_input_is_refused_within_50_ms(text):
-    started = time.perf_counter()
+def test_hostile_input_is_refused(text):
+    # How fast: bench/bench_reader.py times these same inputs.
     with pytest.raises(AnswerError):
         read_answer(text)
-    assert time.perf_counter() - started < 0.05
 
 
 def test_implicit_multiplication_names_the_place_and_the_fix():

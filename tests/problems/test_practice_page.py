@@ -5,8 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
 from practice_cases import load_cases
+
 from problems import make_problem, parse_params
 
 CASES = load_cases()

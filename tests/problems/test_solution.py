@@ -5,7 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import sympy
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from problems import DIFFICULTIES, TEMPLATES, generate_params, make_problem, solve
 from problems.model import Params

@@ -6,7 +6,8 @@ import re
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from problems import TEMPLATES, generate_params, make_problem
 from problems.model import Params

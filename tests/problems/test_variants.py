@@ -12,9 +12,18 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from problems import DIFFICULTIES, TEMPLATES, UnknownDifficulty, UnknownTemplate, generate_params, mistake_values, variant_seed
+from problems import (
+    DIFFICULTIES,
+    TEMPLATES,
+    UnknownDifficulty,
+    UnknownTemplate,
+    generate_params,
+    mistake_values,
+    variant_seed,
+)
 from problems.model import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
