@@ -13,6 +13,7 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import auth, db, errors, problemstore, ratelimit, requestid
+from api.bodylimit import BodyLimit
 from api.config import load_settings
 from api.resources import health, problem_sets, problems, submissions, templates
 from api.smorest import Api
@@ -58,7 +59,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.before_request(auth.authenticate)
     ratelimit.init_app(app)  # after authenticate: limits are per caller
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    # Outermost: bodies are read whole, within the limit, before anything else runs.
+    app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_content_length, settings.body_timeout)  # type: ignore[method-assign]
     errors.init_app(app)
     api = Api(app)
     for resource in (health, templates, problems, submissions, problem_sets):

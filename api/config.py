@@ -7,6 +7,7 @@ through ``create_app({...})`` instead of touching ``os.environ``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import secrets
@@ -70,6 +71,9 @@ class Settings:
     practice: bool = True
     # Bodies over this many bytes are refused with 413 (CONTRACT §10).
     max_content_length: int = 64 * 1024
+    # Seconds a request body may go without a byte before it is a 408
+    # (api.bodylimit): a client that stalls must not hold a sync worker.
+    body_timeout: float = 5.0
     log_level: str = "INFO"
     # The key student access tokens are derived from (HMAC-SHA256), so that
     # instructors can be shown them again while only their hashes are stored.
@@ -109,6 +113,16 @@ def _proxies(raw: str) -> int:
     return int(raw)
 
 
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0.1 <= value <= 300:
+        raise ValueError(f"{name}={raw!r}: expected a number of seconds from 0.1 to 300")
+    return value
+
+
 def _secret(raw: str | None) -> str | None:
     if raw is None or raw == "":
         return None
@@ -135,6 +149,7 @@ def load_settings(
         rate_limit_student=_rate_limit(environ, "STUDENT", "60/minute"),
         rate_limit_instructor=_rate_limit(environ, "INSTRUCTOR", "off"),
         trusted_proxies=_proxies(environ.get("ELBO_GRADER_TRUSTED_PROXIES", "0")),
+        body_timeout=_seconds("ELBO_GRADER_BODY_TIMEOUT", environ.get("ELBO_GRADER_BODY_TIMEOUT", "5")),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
     return dataclasses.replace(settings, **(overrides or {}))

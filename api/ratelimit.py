@@ -144,9 +144,21 @@ def _seconds(microseconds: int) -> int:
     return math.ceil(microseconds / _MICROSECONDS)
 
 
+def _host(raw: str) -> str:
+    """The IP of an address as proxies write it: `ip`, `ip:port`, `[ipv6]` or `[ipv6]:port`."""
+    raw = raw.strip()
+    if raw.startswith("["):
+        return raw[1:].partition("]")[0]
+    host, colon, port = raw.rpartition(":")
+    # One colon and digits after it: an IPv4 address and its port (IPv6 has several colons).
+    if colon and host.count(":") == 0 and port.isdigit():
+        return host
+    return raw
+
+
 def client_address() -> str:
-    """The caller's address as counted: IPv4 as is, IPv6 by its /64."""
-    raw = request.remote_addr or ""
+    """The caller's address as counted: IPv4 as is, IPv6 by its /64, a port dropped."""
+    raw = _host(request.remote_addr or "")
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:

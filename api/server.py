@@ -11,15 +11,64 @@ balancer, put a buffering proxy (nginx) in front of each server.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
+from http import HTTPStatus
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.sync import SyncWorker
 
 from api import create_app
+from api.errors import PROBLEM_JSON
 
 # One line per request: client, request line, status, bytes, latency and id.
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
+
+
+# Requests gunicorn refuses before the app sees them, by the status it gives
+# them; the first matching class wins. Every other parse error is a 400.
+_PROTOCOL_ERRORS: tuple[tuple[type[Exception], int], ...] = (
+    (http_errors.InvalidResponseHeader, 500),  # the app's fault, not the client's
+    (http_errors.InvalidResponseHeaderName, 500),
+    (http_errors.ConfigurationProblem, 500),
+    (http_errors.LimitRequestLine, 414),
+    (http_errors.LimitRequestHeaders, 431),
+    (http_errors.ForbiddenProxyRequest, 403),
+    (http_errors.UnsupportedTransferCoding, 501),
+    (http_errors.ExpectationFailed, 417),
+    (http_errors.ParseException, 400),
+)
+
+
+def protocol_error_status(error: BaseException) -> int | None:
+    """The status of a request gunicorn could not parse; None for anything else."""
+    return next((status for kind, status in _PROTOCOL_ERRORS if isinstance(error, kind)), None)
+
+
+class ProblemJsonWorker(SyncWorker):
+    """gunicorn's sync worker, answering the requests it cannot parse (an
+    over-long request line, too many headers, a bad chunk) with
+    ``application/problem+json`` like every other error, not its HTML page."""
+
+    def handle_error(self, req, client, addr, exc):
+        status = protocol_error_status(exc)
+        if status is None or status == 500:
+            return super().handle_error(req, client, addr, exc)
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        phrase = HTTPStatus(status).phrase
+        body = json.dumps(
+            {"type": "about:blank", "title": phrase, "status": status,
+             "detail": f"The request cannot be read: {exc or type(exc).__name__}."}
+        ).encode()
+        head = (f"HTTP/1.1 {status} {phrase}\r\nConnection: close\r\nContent-Type: {PROBLEM_JSON}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+        try:
+            util.write_nonblock(client, head + body)
+        except OSError:
+            self.log.debug("Failed to send error message.")
 
 
 def default_workers() -> int:
@@ -30,7 +79,7 @@ def gunicorn_settings(host: str, port: int, workers: int) -> dict[str, object]:
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "sync",
+        "worker_class": ProblemJsonWorker,
         # A request takes milliseconds; a worker silent this long is stuck
         # (sync workers: a slow client holds one too, hence the proxy).
         "timeout": 30,

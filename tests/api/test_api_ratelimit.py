@@ -341,6 +341,13 @@ def test_anonymous_callers_are_counted_by_address(limited, first, second, shared
         (1, "203.0.113.9, 198.51.100.1", "203.0.113.10, 198.51.100.1", True),
         # Two proxies: the address the outer one appended.
         (2, "203.0.113.9, 198.51.100.1", "203.0.113.10, 198.51.100.1", False),
+        # Some load balancers write the client's port too: one client, whatever its port.
+        (1, "198.51.100.1:40001", "198.51.100.1:40002", True),
+        (1, "198.51.100.1:40001", "198.51.100.1", True),
+        (1, "[2001:db8:0:1::1]:40001", "[2001:db8:0:1::1]:40002", True),
+        (1, "[2001:db8:0:1::1]:40001", "2001:db8:0:1::7", True),
+        (1, "[2001:db8:0:1::1]", "2001:db8:0:2::1", False),
+        (1, "198.51.100.1:40001", "198.51.100.2:40001", False),
     ],
 )
 def test_behind_trusted_proxies_the_forwarded_address_is_counted(make_app, proxies, first, second, shared):
