@@ -175,3 +175,10 @@ def test_unexpected_exception_is_500_that_leaks_nothing(make_app, caplog):
     assert "secret" not in response.get_data(as_text=True)
     assert body["request_id"] == "req-500"
     assert "req-500" in caplog.text and "secret internals" in caplog.text
+
+
+def test_an_integer_too_long_to_read_is_400_in_the_clients_terms(client):
+    body = '{"template": "elbo-gap", "seed": ' + "1" * 4301 + "}"
+    detail = assert_problem(client.post("/api/v1/problems", data=body, content_type="application/json"), 400)["detail"]
+    assert "4,301 digits" in detail and "at most 4,300" in detail
+    assert "sys." not in detail
