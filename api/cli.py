@@ -1,4 +1,8 @@
-"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, backup, serve."""
+"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, backup, serve.
+
+A command that cannot do its work says why in one line on stderr and exits
+with status 2, as argparse does for a usage error.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import argparse
 import logging
 import sys
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
+from typing import NoReturn
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -27,8 +33,34 @@ def _init_db(args: argparse.Namespace, settings: Settings) -> None:
     print("Database is at the latest migration.")
 
 
-def _create_key(args: argparse.Namespace, settings: Settings) -> None:
+def _refuse(command: str, message: str) -> NoReturn:
+    print(f"elbo-grader {command}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _migrated(command: str, settings: Settings) -> Engine:
+    """An engine on the database, refused (exit 2) unless it exists and is at
+    the latest migration: a command never makes a database as a side effect."""
+    path = sqlite_file(make_url(settings.database_url))
+    if path is not None and not Path(path).exists():
+        _refuse(command, f"there is no database at {path}; run `elbo-grader init-db` first, "
+                         "or set ELBO_GRADER_DATABASE_URL")
     engine = make_engine(settings.database_url)
+    try:
+        current, latest = migration_state(engine)
+    except SQLAlchemyError as error:
+        engine.dispose()
+        _refuse(command, f"cannot read the database ({error.__class__.__name__}); "
+                         "check ELBO_GRADER_DATABASE_URL, and run `elbo-grader init-db` first")
+    if current != latest:
+        engine.dispose()
+        _refuse(command, f"the database is at migration {current or 'none'}, this version needs {latest}; "
+                         "run `elbo-grader init-db` first")
+    return engine
+
+
+def _create_key(args: argparse.Namespace, settings: Settings) -> None:
+    engine = _migrated("create-key", settings)
     with Session(engine) as session:
         token = create_key(session, args.name)
     engine.dispose()
@@ -37,7 +69,7 @@ def _create_key(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _list_keys(args: argparse.Namespace, settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
+    engine = _migrated("list-keys", settings)
     with Session(engine) as session:
         keys = instructor_keys(session)
     engine.dispose()
@@ -55,14 +87,14 @@ def _when(moment: datetime) -> str:
 
 
 def _revoke_key(args: argparse.Namespace, settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
+    engine = _migrated("revoke-key", settings)
     try:
         with Session(engine) as session:
             key = find_key(session, args.key)
             if key is None:
-                sys.exit(f"elbo-grader revoke-key: no instructor key {args.key!r}; "
-                         "`elbo-grader list-keys` lists them")
+                _refuse("revoke-key", f"no instructor key {args.key!r}; `elbo-grader list-keys` lists them")
             revoked = revoke_key(session, key)
+            assert key.revoked_at is not None  # revoke_key set it, now or before
             described, when = f"Instructor key {key.id} ({key.name!r})", _when(key.revoked_at)
     finally:
         engine.dispose()
@@ -79,23 +111,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _check_database(settings: Settings) -> None:
-    """Refuse to serve a database that is unreachable or not at the latest
-    migration, where requests would fail; warn when another secret key
+    """Refuse to serve a database that is missing, unreachable or not at the
+    latest migration, where requests would fail; warn when another secret key
     issued its newest student token: that server shows no tokens (500)
     until it gets the same key. Only a warning, since changing the key on
     purpose is allowed (issued tokens keep working; reissued ones are
     shown again)."""
-    engine = make_engine(settings.database_url)
+    engine = _migrated("serve", settings)
     try:
-        current, latest = migration_state(engine)
-        if current != latest:
-            sys.exit(f"elbo-grader serve: the database is at migration {current or 'none'}, this version "
-                     f"needs {latest}; run `elbo-grader init-db` first")
         with Session(engine) as session:
             token = newest_token(session)
-    except SQLAlchemyError as error:
-        sys.exit(f"elbo-grader serve: cannot read the database ({error.__class__.__name__}); "
-                 "check ELBO_GRADER_DATABASE_URL, and run `elbo-grader init-db` first")
     finally:
         engine.dispose()
     # The key is read (or made) only once the database has proved usable.
@@ -126,21 +151,20 @@ def _bounded(low: int, high: int, what: str):
 def _backup(args: argparse.Namespace, settings: Settings) -> None:
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite":
-        sys.exit("elbo-grader backup: copies an SQLite database; back PostgreSQL up with its own tools "
-                 "(pg_dump, or base backups with WAL archiving)")
+        _refuse("backup", "copies an SQLite database; back PostgreSQL up with its own tools "
+                          "(pg_dump, or base backups with WAL archiving)")
     if sqlite_file(url) is None:
-        sys.exit("elbo-grader backup: the database is in memory; there is no file to copy")
+        _refuse("backup", "the database is in memory; there is no file to copy")
     target = Path(args.target).absolute()
     if target.exists():
-        sys.exit(f"elbo-grader backup: {target} exists already; a backup never overwrites a file")
+        _refuse("backup", f"{target} exists already; a backup never overwrites a file")
     if not target.parent.is_dir():
-        sys.exit(f"elbo-grader backup: there is no directory {target.parent}")
-    engine = make_engine(settings.database_url)
+        _refuse("backup", f"there is no directory {target.parent}")
+    engine = _migrated("backup", settings)
     try:
         backup(engine, target)
     except SQLAlchemyError as error:
-        sys.exit(f"elbo-grader backup: cannot copy the database ({error.__class__.__name__}); "
-                 "check ELBO_GRADER_DATABASE_URL")
+        _refuse("backup", f"cannot copy the database ({error.__class__.__name__}); check ELBO_GRADER_DATABASE_URL")
     finally:
         engine.dispose()
     # Read-only, as it is: no pragma of the server's may change the copy.
@@ -163,40 +187,57 @@ def _backup(args: argparse.Namespace, settings: Settings) -> None:
     print(f"Student tokens are derived from {where}: a server restored from this copy needs the same key.")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Defaults shown after each option; the environment listed as written."""
+
+
+_DATABASE = "  ELBO_GRADER_DATABASE_URL  the database (default: an SQLite file under ./instance/)"
+_LOG_LEVEL = "  ELBO_GRADER_LOG_LEVEL     DEBUG, INFO (default), WARNING or ERROR"
+_SECRET = ("  ELBO_GRADER_SECRET_KEY    the key student tokens derive from (default: one made once in "
+           "./instance/secret-key)")
+_SERVING = (
+    "  ELBO_GRADER_PRACTICE      anonymous practice on or off (default: on)",
+    "  ELBO_GRADER_RATE_LIMIT_ANONYMOUS, _STUDENT, _INSTRUCTOR",
+    "                            writes per caller, e.g. 120/minute, or off (defaults: 120/minute, 60/minute, off)",
+    "  ELBO_GRADER_TRUSTED_PROXIES  proxies that append to X-Forwarded-For (default: 0)",
+    "  ELBO_GRADER_BODY_TIMEOUT  seconds a request body may stall before a 408 (default: 5)",
+)
+
+
+def _command(commands, name: str, summary: str, run, *environment: str) -> argparse.ArgumentParser:
+    """A subcommand whose help ends with the environment variables it reads."""
+    epilog = "environment:\n" + "\n".join((_DATABASE, *environment, _LOG_LEVEL))
+    command = commands.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+                                  epilog=epilog, formatter_class=_HelpFormatter)
+    command.set_defaults(run=run)
+    return command
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="elbo-grader", description="The elbo-grader HTTP service.")
+    root = argparse.ArgumentParser(prog="elbo-grader", description="The elbo-grader HTTP service.",
+                                   epilog="`elbo-grader COMMAND --help` says what each command reads.")
+    root.add_argument("--version", action="version", version=f"%(prog)s {version('elbo-grader')}")
     commands = root.add_subparsers(dest="command", required=True)
 
-    init_db = commands.add_parser("init-db", help="create or migrate the database to the latest schema")
-    init_db.set_defaults(run=_init_db)
-
-    key = commands.add_parser("create-key", help="make an instructor key; printed once, as the last line")
+    _command(commands, "init-db", "create or migrate the database to the latest schema", _init_db)
+    key = _command(commands, "create-key", "make an instructor key; printed once, as the last line", _create_key)
     key.add_argument("--name", required=True, type=_key_name, help="who or what the key is for")
-    key.set_defaults(run=_create_key)
-
-    listing = commands.add_parser("list-keys", help="list the instructor keys (ids, names, revoked or not)")
-    listing.set_defaults(run=_list_keys)
-
-    revoke = commands.add_parser("revoke-key", help="revoke an instructor key at once, on every server")
+    _command(commands, "list-keys", "list the instructor keys (ids, names, revoked or not)", _list_keys)
+    revoke = _command(commands, "revoke-key", "revoke an instructor key at once, on every server", _revoke_key)
     revoke.add_argument("key", help="the key's id (from list-keys) or the key itself")
-    revoke.set_defaults(run=_revoke_key)
-
-    copy = commands.add_parser(
-        "backup", help="copy the SQLite database to a new file, consistently, while servers run"
-    )
+    copy = _command(commands, "backup", "copy the SQLite database to a new file, consistently, while servers run",
+                    _backup, _SECRET)
     copy.add_argument("target", help="the new file (never overwritten)")
-    copy.set_defaults(run=_backup)
 
-    serve = commands.add_parser("serve", help="serve the API with gunicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_bounded(1, 65535, "a TCP port"), default=8000)
+    serve = _command(commands, "serve", "serve the API with gunicorn", _serve, _SECRET, *_SERVING)
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    serve.add_argument("--port", type=_bounded(1, 65535, "a TCP port"), default=8000, help="the TCP port")
     serve.add_argument(
         "--workers",
         type=_bounded(1, 64, "a number of worker processes"),
         default=default_workers(),
-        help="default: twice the number of cores",
+        help="worker processes: twice the number of cores unless told, here %(default)s",
     )
-    serve.set_defaults(run=_serve)
     return root
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import stat
 import threading
 
@@ -149,7 +150,9 @@ def test_revoking_an_unknown_key_fails_and_revokes_nothing(sqlite_env, capsys, u
     _new_key(capsys, "lms")
     with pytest.raises(SystemExit) as exited:
         main(["revoke-key", unknown])
-    assert "no instructor key" in str(exited.value.code) and "list-keys" in str(exited.value.code)
+    assert exited.value.code == 2
+    refusal = capsys.readouterr().err
+    assert "no instructor key" in refusal and "list-keys" in refusal
     assert [row[3] for row in _listed(capsys)] == ["active"]
 
 
@@ -229,7 +232,7 @@ def test_a_backup_taken_while_submissions_arrive_is_one_moment_of_the_database(s
     ],
 )
 def test_backup_refuses_what_it_cannot_copy_or_would_overwrite(
-    sqlite_env, tmp_path, monkeypatch, url, target, message
+    sqlite_env, tmp_path, monkeypatch, capsys, url, target, message
 ):
     if url is not None:
         monkeypatch.setenv("ELBO_GRADER_DATABASE_URL", url)
@@ -238,7 +241,8 @@ def test_backup_refuses_what_it_cannot_copy_or_would_overwrite(
     (tmp_path / "exists.db").write_text("an earlier backup")
     with pytest.raises(SystemExit) as exited:
         main(["backup", str(tmp_path / target)])
-    assert message in str(exited.value.code)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
     assert (tmp_path / "exists.db").read_text() == "an earlier backup"
     assert not (tmp_path / "b.db").exists() and not (tmp_path / "missing").exists()
 
@@ -357,18 +361,21 @@ def _issue_tokens(url: str) -> None:
 
 @pytest.mark.parametrize("migrated_to", [None, "0002"], ids=["no-tables", "an-older-migration"])
 def test_serve_refuses_a_database_short_of_the_latest_migration(
-    sqlite_env, serve_calls, monkeypatch, tmp_path, migrated_to
+    sqlite_env, serve_calls, monkeypatch, tmp_path, capsys, migrated_to
 ):
     monkeypatch.delenv("ELBO_GRADER_SECRET_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
+    engine = make_engine(sqlite_env)  # the file, with no tables
     if migrated_to:
-        engine = make_engine(sqlite_env)
         with engine.begin() as connection:
             alembic.command.upgrade(_alembic_config(connection), migrated_to)
-        engine.dispose()
+    else:
+        engine.connect().close()
+    engine.dispose()
     with pytest.raises(SystemExit) as refused:
         main(["serve"])
-    message = str(refused.value.code)
+    assert refused.value.code == 2
+    message = capsys.readouterr().err
     assert f"at migration {migrated_to or 'none'}" in message and "elbo-grader init-db" in message
     assert serve_calls == []
     assert not (tmp_path / "instance").exists()  # refused before a secret key was made
@@ -430,3 +437,68 @@ def test_serve_runs_twice_as_many_workers_as_cores_unless_told(sqlite_env, serve
     main(["serve"])
     main(["serve", "--workers", "1", "--port", "65535"])
     assert [(o["workers"], o["bind"]) for o in serve_calls] == [(6, "127.0.0.1:8000"), (1, "127.0.0.1:65535")]
+
+
+COMMANDS_ON_A_DATABASE = [
+    ["create-key", "--name", "lms"],
+    ["list-keys"],
+    ["revoke-key", "1"],
+    ["backup", "copy.db"],
+    ["serve"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_A_DATABASE, ids=lambda command: command[0])
+def test_every_command_refuses_a_missing_database_in_one_line_with_status_2(
+    tmp_path, monkeypatch, capsys, serve_calls, command
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ELBO_GRADER_DATABASE_URL", raising=False)  # the default: ./instance/elbo-grader.db
+    with pytest.raises(SystemExit) as refused:
+        main(command)
+    assert refused.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(f"elbo-grader {command[0]}: there is no database at ")
+    assert "elbo-grader init-db" in err
+    assert not (tmp_path / "instance" / "elbo-grader.db").exists() and serve_calls == []
+
+
+@pytest.mark.parametrize("command", COMMANDS_ON_A_DATABASE, ids=lambda command: command[0])
+def test_every_command_refuses_an_unmigrated_database_in_one_line_with_status_2(
+    sqlite_env, tmp_path, monkeypatch, capsys, serve_calls, command
+):
+    monkeypatch.chdir(tmp_path)
+    make_engine(sqlite_env).connect().close()  # a file with no tables
+    with pytest.raises(SystemExit) as refused:
+        main(command)
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at migration none" in err and "elbo-grader init-db" in err
+    assert serve_calls == [] and not (tmp_path / "copy.db").exists()
+
+
+def test_version_is_the_installed_one(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"elbo-grader {importlib.metadata.version('elbo-grader')}"
+
+
+@pytest.mark.parametrize(
+    "command, variables",
+    [
+        ("init-db", ["ELBO_GRADER_DATABASE_URL", "ELBO_GRADER_LOG_LEVEL"]),
+        ("create-key", ["ELBO_GRADER_DATABASE_URL"]),
+        ("backup", ["ELBO_GRADER_DATABASE_URL", "ELBO_GRADER_SECRET_KEY"]),
+        ("serve", ["ELBO_GRADER_DATABASE_URL", "ELBO_GRADER_SECRET_KEY", "ELBO_GRADER_PRACTICE",
+                   "ELBO_GRADER_RATE_LIMIT_ANONYMOUS", "ELBO_GRADER_TRUSTED_PROXIES"]),
+    ],
+)
+def test_help_names_the_environment_each_command_reads_and_the_defaults(capsys, command, variables):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = capsys.readouterr().out
+    assert all(variable in text for variable in variables)
+    if command == "serve":
+        assert "(default: 127.0.0.1)" in text and "(default: 8000)" in text
