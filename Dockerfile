@@ -11,13 +11,18 @@ COPY pyproject.toml README.md ./
 COPY api ./api
 COPY problems ./problems
 COPY grader ./grader
-RUN pip install . && useradd --create-home --uid 10001 elbo
+# The instance directory exists in the image, owned by the service's user: a
+# fresh named volume mounted there takes its owner, so the service can write.
+RUN pip install . && useradd --create-home --uid 10001 elbo \
+    && install -d -o elbo -g elbo -m 0700 /home/elbo/instance
 
 USER elbo
-# The default SQLite file lands in ./instance/ of the working directory;
-# mount a volume here, or set ELBO_GRADER_DATABASE_URL=postgresql+psycopg://...
+# The default SQLite file (and the secret-key file) land in ./instance/ of the
+# working directory; mount a volume there, or set
+# ELBO_GRADER_DATABASE_URL=postgresql+psycopg://...
 # Several containers must share ELBO_GRADER_SECRET_KEY (student tokens derive from it).
 WORKDIR /home/elbo
+VOLUME ["/home/elbo/instance"]
 EXPOSE 8000
 
 # slim has no curl.
