@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, redirect, url_for
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -64,6 +64,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_content_length, settings.body_timeout)  # type: ignore[method-assign]
     errors.init_app(app)
     api = Api(app)
+    # The docs' assets are relative to /api/v1/docs, so the slashed path people type redirects there.
+    app.add_url_rule(f"{API_PREFIX}/docs/", "docs_with_slash",
+                     lambda: redirect(url_for("api-docs.openapi_swagger_ui"), 308))
     for resource in (health, templates, problems, submissions, problem_sets):
         api.register_blueprint(resource.blp)
     return app

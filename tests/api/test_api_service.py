@@ -182,3 +182,12 @@ def test_an_integer_too_long_to_read_is_400_in_the_clients_terms(client):
     detail = assert_problem(client.post("/api/v1/problems", data=body, content_type="application/json"), 400)["detail"]
     assert "4,301 digits" in detail and "at most 4,300" in detail
     assert "sys." not in detail
+
+
+def test_the_docs_answer_with_and_without_a_trailing_slash(client):
+    slashed = client.get("/api/v1/docs/")
+    assert slashed.status_code == 308
+    assert slashed.headers["Location"].endswith("/api/v1/docs")
+    followed = client.get("/api/v1/docs/", follow_redirects=True)
+    assert followed.status_code == 200
+    assert "swagger-ui" in followed.get_data(as_text=True)
