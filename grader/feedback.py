@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from problems import MISTAKES
 from problems.problem import Answer
-from problems.templates import KEY_SYMBOLS
 
 from .result import CORRECT, FOLLOW_THROUGH, INCORRECT
 
 # Exact forms longer than this are left out of a sentence; the steps show them.
 _SHORT_EXACT = 30
-
-
-def symbol(key: str, x: int) -> str:
-    """How a key is written in feedback, for the observation x."""
-    return KEY_SYMBOLS[key].format(x=x)
 
 
 def _expected(answer: Answer) -> str:
@@ -31,11 +24,13 @@ def _carried_from(wrong_inputs: list[str], right_inputs: list[str]) -> str:
     return f"It follows correctly from your {' and your '.join(right_inputs)}, but lands outside the tolerance"
 
 
-def part_feedback(*, status: str, key: str, x: int, answer_text: str | None, exact: Answer,
-                  misconceptions: tuple[str, ...], wrong_inputs: list[str], right_inputs: list[str],
+def part_feedback(*, status: str, name: str, answer_text: str | None, exact: Answer,
+                  explanations: tuple[str, ...], wrong_inputs: list[str], right_inputs: list[str],
                   step_title: str, credit: float, hints: bool) -> str:
-    """One or two sentences: what was expected (unless hidden), what was found, and why."""
-    name = symbol(key, x)
+    """One or two sentences: what was expected (unless hidden), what was found, and why.
+
+    `name` is the key as the template writes it; `explanations` are those of the mistakes found.
+    """
     expected = "" if hints else f" Expected {name} = {_expected(exact)}."
     if status == CORRECT:
         return "Correct." if hints else f"Correct: {name} = {_expected(exact)}."
@@ -44,9 +39,7 @@ def part_feedback(*, status: str, key: str, x: int, answer_text: str | None, exa
         return f"{_carried_from(wrong_inputs, right_inputs)}: {carried} is carried forward.{expected}"
     if status == INCORRECT:
         found = f"Incorrect: you gave {answer_text}."
-        if misconceptions:
-            return found + "".join(f" {MISTAKES[code].explanation}" for code in misconceptions) + expected
+        if explanations:
+            return found + "".join(f" {explanation}" for explanation in explanations) + expected
         return f"{found}{expected} Compare your work with the step \"{step_title}\"."
     return f"No answer given.{expected} The step \"{step_title}\" shows how to find it."
-
-

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from problems import TEMPLATES, Problem
+from problems import Problem
+from problems.registry import template as find_template
 
 from .errors import AnswerError, UnknownAnswerKeys, UnreadableAnswers
-from .feedback import part_feedback, symbol
+from .feedback import part_feedback
 from .follow_through import carried_value
 from .matching import matches
 from .policy import Policy
@@ -45,9 +46,12 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
     """Grade one submission against a problem's stored exact solution."""
     readings = read_answers(problem, answers)
     given = {key: float(reading.value) for key, reading in readings.items()}
-    inputs = TEMPLATES[problem.template].inputs
+    found = find_template(problem.template)
+    inputs = found.inputs
     step_of = {key: step for step in problem.steps for key in step.keys}
-    x = problem.params.x
+
+    def written(key: str) -> str:
+        return found.symbol(key, problem.params)
 
     statuses: dict[str, str] = {}
     for key in problem.answer_keys:
@@ -56,8 +60,9 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
         elif matches(given[key], problem.answers[key].value, policy):
             statuses[key] = CORRECT
         else:
-            carried = carried_value(key, inputs.get(key, ()), problem.params, given)
-            statuses[key] = FOLLOW_THROUGH if carried is not None and matches(given[key], carried, policy) else INCORRECT
+            carried = carried_value(found, key, problem.params, given)
+            followed = carried is not None and matches(given[key], carried, policy)
+            statuses[key] = FOLLOW_THROUGH if followed else INCORRECT
 
     credits = {CORRECT: 1.0, FOLLOW_THROUGH: policy.follow_through_credit, INCORRECT: 0.0, UNANSWERED: 0.0}
     parts = []
@@ -73,10 +78,11 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
             credit=credits[status],
             misconceptions=misconceptions,
             feedback=part_feedback(
-                status=status, key=key, x=x, answer_text=readings[key].text if key in readings else None,
-                exact=problem.answers[key], misconceptions=misconceptions,
-                wrong_inputs=[f"{symbol(n, x)} = {readings[n].text}" for n in own_inputs if statuses[n] != CORRECT],
-                right_inputs=[f"{symbol(n, x)} = {readings[n].text}" for n in own_inputs if statuses[n] == CORRECT],
+                status=status, name=written(key), answer_text=readings[key].text if key in readings else None,
+                exact=problem.answers[key],
+                explanations=tuple(found.mistakes[code].explanation for code in misconceptions),
+                wrong_inputs=[f"{written(n)} = {readings[n].text}" for n in own_inputs if statuses[n] != CORRECT],
+                right_inputs=[f"{written(n)} = {readings[n].text}" for n in own_inputs if statuses[n] == CORRECT],
                 step_title=step_of[key].title, credit=credits[status], hints=policy.hints_only,
             ),
             expected=None if policy.hints_only else problem.answers[key].value,

@@ -1,20 +1,36 @@
 """The problem engine: templates, seeded and authored variants, exact solutions,
 worked steps and the catalogue of mistakes. Pure Python and sympy-free at run
-time; usable from a plain script."""
+time; usable from a plain script.
 
-from .errors import InvalidParams, NoGradeableVariant, ProblemError, UnknownDifficulty, UnknownTemplate
+Every exercise is a `Template` registered in `problems.registry`; the two
+built in are registered here, in the order they are listed.
+"""
+
+from . import elbo_gap, tight_bound
+from .errors import (
+    DuplicateTemplate,
+    InvalidParams,
+    NoGradeableVariant,
+    ProblemError,
+    UnknownDifficulty,
+    UnknownTemplate,
+)
 from .exact import Exact
-from .mistakes import MISTAKES, Mistake, mistake_values
 from .model import Params
 from .problem import Answer, Part, Problem, make_problem
+from .registry import TEMPLATES, register, unregister
 from .solution import solve
 from .steps import Step
-from .templates import DEFAULT_DIFFICULTY, DIFFICULTIES, TEMPLATES, Template
-from .variants import generate_params, gradeable, parse_params, variant_seed
+from .template import DEFAULT_DIFFICULTY, DIFFICULTIES, FollowThrough, Mistake, Template, TemplateParams
+from .variants import generate_params, gradeable, mistake_values, parse_params, variant_seed
+
+register(elbo_gap.TEMPLATE)
+register(tight_bound.TEMPLATE)
 
 __all__ = [
-    "Answer", "DEFAULT_DIFFICULTY", "DIFFICULTIES", "Exact", "InvalidParams", "MISTAKES", "Mistake",
-    "NoGradeableVariant", "Params", "Part", "Problem", "ProblemError", "Step", "TEMPLATES", "Template",
-    "UnknownDifficulty", "UnknownTemplate", "generate_params", "gradeable", "make_problem",
-    "mistake_values", "parse_params", "solve", "variant_seed",
+    "Answer", "DEFAULT_DIFFICULTY", "DIFFICULTIES", "DuplicateTemplate", "Exact", "FollowThrough",
+    "InvalidParams", "Mistake", "NoGradeableVariant", "Params", "Part", "Problem", "ProblemError", "Step",
+    "TEMPLATES", "Template", "TemplateParams", "UnknownDifficulty", "UnknownTemplate", "generate_params",
+    "gradeable", "make_problem", "mistake_values", "parse_params", "register", "solve", "unregister",
+    "variant_seed",
 ]

@@ -17,6 +17,14 @@ class UnknownTemplate(ProblemError):
         super().__init__(f"unknown template {template!r}")
 
 
+class DuplicateTemplate(ProblemError):
+    """A template with this id is registered already."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        super().__init__(f"a template {template!r} is registered already")
+
+
 class UnknownDifficulty(ProblemError):
     """The template has no such difficulty."""
 

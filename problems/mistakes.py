@@ -1,4 +1,4 @@
-"""The catalogue of named mistakes (contract §6) and the values they produce.
+"""The named mistakes of the binary model (contract §6) and the values they produce.
 
 The grader diagnoses a wrong part by matching it against these values, and the
 variant generator uses them to make sure every mistake stays detectable.
@@ -7,24 +7,16 @@ variant generator uses them to make sure every mistake stays detectable.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable, Collection
+from fractions import Fraction
+from typing import Any
 
 from . import model
 from .model import Params
-from .templates import LOG_KEYS
-from .templates import template as find_template
+from .template import Mistake
 
-
-@dataclass(frozen=True)
-class Mistake:
-    """A named mistake: its code, the keys it can affect and what it means."""
-
-    code: str
-    keys: frozenset[str]
-    explanation: str
-
+# Keys whose value is a log (in nats): the ones a wrong log base changes.
+LOG_KEYS = frozenset({"log_marginal", "reconstruction", "kl_prior", "elbo", "gap", "kl_posterior"})
 
 MISTAKES: dict[str, Mistake] = {
     mistake.code: mistake
@@ -58,45 +50,44 @@ def _log_base(base: float) -> Callable[[float], float]:
     return lambda value: math.log(value, base)
 
 
-def mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tuple[float, ...]]]:
-    """For each key, the value(s) each applicable mistake gives for it.
+def mistake_values(params: Params[Fraction], encoder: Callable[[Params[Any], Any], Any],
+                   answer_keys: Collection[str]) -> dict[str, dict[str, tuple[float, ...]]]:
+    """For each answer key, the value(s) each applicable mistake gives for it.
 
-    A mistake applies only where its value differs from the correct one (the
-    prior being ignored changes nothing under a uniform prior).
+    `encoder` gives q(z = 1 | x) from the params and the posterior, as the
+    template does. A mistake applies only where its value differs from the
+    correct one (the prior being ignored changes nothing under a uniform prior).
     """
-    # A copy: callers may keep or change what they get; the cache must not change.
-    return {key: dict(codes) for key, codes in _mistake_values(template_id, params).items()}
+    floats = params.as_floats()
 
+    def evaluate(ln: Callable[[float], float]) -> dict[str, float]:
+        return model.evaluate(floats, lambda posterior: encoder(floats, posterior), ln)
 
-@lru_cache(maxsize=1024)  # generation checks a variant's mistakes, then the problem keeps them
-def _mistake_values(template_id: str, params: Params) -> dict[str, dict[str, tuple[float, ...]]]:
-    found = find_template(template_id)
-    params = params.as_floats()
-    right = model.evaluate(template_id, params, math.log)
-    produced: dict[str, dict[str, list[float]]] = {key: {} for key in found.answer_keys}
+    right = evaluate(math.log)
+    produced: dict[str, dict[str, list[float]]] = {key: {} for key in answer_keys}
 
     def add(code: str, key: str, value: float) -> None:
-        if key in produced and not _same(float(value), float(right[key])):
-            produced[key].setdefault(code, []).append(float(value))
+        if key in produced and not _same(value, right[key]):
+            produced[key].setdefault(code, []).append(value)
 
     for base in (10.0, 2.0):
-        for key, value in model.evaluate(template_id, params, _log_base(base)).items():
+        for key, value in evaluate(_log_base(base)).items():
             if key in LOG_KEYS:
                 add("log_base", key, value)
 
-    likelihood_z0, likelihood_z1 = params.likelihoods()
-    q_z1 = model.encoder(template_id, params, right["posterior"])
-    add("kl_reversed", "kl_prior", model.kl(params.p_z1, q_z1, math.log))
+    likelihood_z0, likelihood_z1 = floats.likelihoods()
+    q_z1 = encoder(floats, right["posterior"])
+    add("kl_reversed", "kl_prior", model.kl(floats.p_z1, q_z1, math.log))
     add("kl_reversed", "kl_posterior", model.kl(right["posterior"], q_z1, math.log))
     add("kl_added", "elbo", right["reconstruction"] + right["kl_prior"])
     add("gap_sign", "gap", -right["gap"])
-    if params.x == 0:
-        wrong_z0, wrong_z1 = params.p_x1_given_z0, params.p_x1_given_z1
-        wrong_marginal = model.marginal(params.p_z1, wrong_z0, wrong_z1)
+    if floats.x == 0:
+        wrong_z0, wrong_z1 = floats.p_x1_given_z0, floats.p_x1_given_z1
+        wrong_marginal = model.marginal(floats.p_z1, wrong_z0, wrong_z1)
         add("complement_missed", "marginal", wrong_marginal)
-        add("complement_missed", "posterior", model.posterior(params.p_z1, wrong_z1, wrong_marginal))
+        add("complement_missed", "posterior", model.posterior(floats.p_z1, wrong_z1, wrong_marginal))
         add("complement_missed", "reconstruction", model.reconstruction(q_z1, wrong_z0, wrong_z1, math.log))
-    add("posterior_unnormalized", "posterior", likelihood_z1 * params.p_z1)
+    add("posterior_unnormalized", "posterior", likelihood_z1 * floats.p_z1)
     add("posterior_wrong_state", "posterior", 1 - right["posterior"])
     add("prior_ignored", "marginal", (likelihood_z0 + likelihood_z1) / 2)
     add("not_log", "log_marginal", right["marginal"])

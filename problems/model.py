@@ -1,8 +1,9 @@
 """The binary latent-variable model: its parameters and its formulas.
 
-The formulas are written once and serve every kind of number: exact answers
-(rationals and `Exact` logs), float mistake values and the grader's
-follow-through values, by passing the logarithm to use.
+Shared by every template of the model. The formulas are written once and
+serve every kind of number: exact answers (rationals and `Exact` logs), float
+mistake values and the grader's follow-through values, by passing the
+logarithm to use.
 """
 
 from __future__ import annotations
@@ -10,36 +11,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .numbers import rational_text
 
 Log = Callable[[Any], Any]
 
-ELBO_GAP = "elbo-gap"
-TIGHT_BOUND = "tight-bound"
+# Exact params (Fraction) or their float copy, for fast approximate values.
+N = TypeVar("N", Fraction, float)
 
 
 @dataclass(frozen=True)
-class Params:
-    """One variant of the model: prior, decoder, observation and (maybe) encoder."""
+class Params(Generic[N]):
+    """One variant of the model (contract §1): prior, decoder, observation and (maybe) encoder."""
 
-    p_z1: Fraction
-    p_x1_given_z0: Fraction
-    p_x1_given_z1: Fraction
+    p_z1: N
+    p_x1_given_z0: N
+    p_x1_given_z1: N
     x: int
-    q_z1: Fraction | None
+    q_z1: N | None
 
-    def likelihoods(self) -> tuple[Fraction, Fraction]:
+    def likelihoods(self) -> tuple[N, N]:
         """p(x | z = 0) and p(x | z = 1) for the observed x."""
         return likelihoods(self.p_x1_given_z0, self.p_x1_given_z1, self.x)
 
-    def as_floats(self) -> Params:
+    def as_floats(self) -> Params[float]:
         """The same variant in floats, for fast approximate values."""
         return Params(float(self.p_z1), float(self.p_x1_given_z0), float(self.p_x1_given_z1), self.x,
                       None if self.q_z1 is None else float(self.q_z1))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self: Params[Fraction]) -> dict[str, Any]:
         """Probabilities as exact strings, `x` as an integer (contract §1)."""
         return {
             "p_z1": rational_text(self.p_z1),
@@ -49,10 +50,10 @@ class Params:
             "q_z1": None if self.q_z1 is None else rational_text(self.q_z1),
         }
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Params:
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Params[Fraction]:
         """The inverse of `to_json`, for values this engine wrote."""
-        return cls(
+        return Params(
             p_z1=Fraction(data["p_z1"]),
             p_x1_given_z0=Fraction(data["p_x1_given_z0"]),
             p_x1_given_z1=Fraction(data["p_x1_given_z1"]),
@@ -98,17 +99,15 @@ def gap(log_marginal_value: Any, elbo_value: Any) -> Any:
     return log_marginal_value - elbo_value
 
 
-def encoder(template: str, params: Params, posterior_value: Any) -> Any:
-    """q(z = 1 | x): given in `elbo-gap`, the true posterior in `tight-bound`."""
-    return posterior_value if template == TIGHT_BOUND else params.q_z1
+def evaluate(params: Params[Any], encoder: Callable[[Any], Any], ln: Log) -> dict[str, Any]:
+    """Every quantity of the model for one variant, with the given logarithm.
 
-
-def evaluate(template: str, params: Params, ln: Log) -> dict[str, Any]:
-    """Every quantity of the model for one variant, with the given logarithm."""
+    `encoder` gives q(z = 1 | x) from the posterior: each template says where its q comes from.
+    """
     likelihood_z0, likelihood_z1 = params.likelihoods()
     p_x = marginal(params.p_z1, likelihood_z0, likelihood_z1)
     p_z1_given_x = posterior(params.p_z1, likelihood_z1, p_x)
-    q_z1 = encoder(template, params, p_z1_given_x)
+    q_z1 = encoder(p_z1_given_x)
     log_marginal = ln(p_x)
     recon = reconstruction(q_z1, likelihood_z0, likelihood_z1, ln)
     kl_prior = kl(q_z1, params.p_z1, ln)

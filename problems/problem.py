@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .mistakes import mistake_values
-from .model import Params
-from .solution import solve
-from .statement import prompts, statement
-from .steps import Step, worked_steps
-from .templates import template as find_template
+from .registry import template as find_template
+from .steps import Step
+from .template import TemplateParams
+from .variants import mistake_values
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ class Problem:
     """A ready-to-grade variant of a template."""
 
     template: str
-    params: Params
+    params: TemplateParams
     seed: int | None
     difficulty: str | None
     statement: str
@@ -74,7 +72,7 @@ class Problem:
         """The inverse of `to_json`."""
         return cls(
             template=data["template"],
-            params=Params.from_json(data["params"]),
+            params=find_template(data["template"]).params_from_json(data["params"]),
             seed=data["seed"],
             difficulty=data["difficulty"],
             statement=data["statement"],
@@ -86,21 +84,21 @@ class Problem:
         )
 
 
-def make_problem(template_id: str, params: Params, seed: int | None = None,
+def make_problem(template_id: str, params: TemplateParams, seed: int | None = None,
                  difficulty: str | None = None) -> Problem:
     """Solve a variant fully: exact answers, worked steps, statement, mistakes."""
     found = find_template(template_id)
-    exact = solve(template_id, params)
+    exact = found.solve(params)
     answers = {key: Answer(key, str(value), value.latex(), value.value()) for key, value in exact.items()}
-    all_prompts = prompts(template_id, params)
+    all_prompts = found.prompts(params)
     return Problem(
         template=template_id,
         params=params,
         seed=seed,
         difficulty=difficulty,
-        statement=statement(template_id, params),
+        statement=found.statement(params),
         parts=tuple(Part(key, all_prompts[key]) for key in found.answer_keys),
         answers=answers,
-        steps=worked_steps(template_id, params),
+        steps=found.steps(params),
         mistakes=mistake_values(template_id, params),
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .problem import Problem, make_problem
-from .templates import DEFAULT_DIFFICULTY, check_difficulty
-from .templates import template as find_template
+from .registry import template as find_template
+from .template import DEFAULT_DIFFICULTY
 from .variants import generate_params, variant_seed
 
 
@@ -22,7 +22,7 @@ class Item:
     difficulty: str = DEFAULT_DIFFICULTY
 
     def __post_init__(self) -> None:
-        check_difficulty(find_template(self.template), self.difficulty)
+        find_template(self.template).check_difficulty(self.difficulty)
 
 
 def student_problem(set_seed: int, student_id: str, index: int, item: Item) -> Problem:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from .exact import Exact
-from .model import Params, evaluate
-from .templates import template as find_template
+from .registry import template as find_template
+from .template import TemplateParams
 
 
-def solve(template_id: str, params: Params) -> dict[str, Exact]:
+def solve(template_id: str, params: TemplateParams) -> dict[str, Exact]:
     """Each of the template's keys, exactly, in the template's order.
 
     A value that is exactly zero (the gap of the tight bound) is written 0.
     """
-    found = find_template(template_id)
-    values = evaluate(template_id, params, Exact.ln)
-    return {key: Exact.of(values[key]).simplified() for key in found.answer_keys}
+    return find_template(template_id).solve(params)

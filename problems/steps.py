@@ -1,4 +1,5 @@
-"""The worked solution, step by step, in the practice page's order.
+"""Worked solutions: the step, how numbers are written in it, and the lines
+every template of the binary model shares (each template orders them).
 
 Each step knows its rule and the keys it covers, and renders itself twice:
 with the variant's numbers (results to 4 decimals, `≈` where rounded) and
@@ -11,8 +12,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import model
-from .model import TIGHT_BOUND, Params
+from .model import Params
 from .numbers import decimal_places, rational_text, terminates
 
 # Exact decimals longer than this are shown rounded, like every other result.
@@ -80,23 +80,19 @@ def stage(template: str, *numbers: Shown) -> tuple[str, bool]:
 
 
 @dataclass(frozen=True)
-class _Context:
-    """What every step needs: the params, the observation and the key values."""
+class Context:
+    """What every step of the binary model needs: the params, the key values and q(z = 1 | x)."""
 
-    template: str
     params: Params
     values: dict  # key -> Fraction (marginal, posterior) or float
+    q_z1: Fraction
 
     @property
     def x(self) -> int:
         return self.params.x
 
-    @property
-    def q_z1(self) -> Fraction:
-        return model.encoder(self.template, self.params, self.values["posterior"])
 
-
-def _complement_lines(ctx: _Context) -> tuple[list[str], list[str]]:
+def complement_lines(ctx: Context) -> tuple[list[str], list[str]]:
     if ctx.x == 1:
         return [], []
     p = ctx.params
@@ -111,7 +107,7 @@ def _complement_lines(ctx: _Context) -> tuple[list[str], list[str]]:
     return [line], ["p(x = 0 | z) = 1 - p(x = 1 | z), for z = 0 and z = 1."]
 
 
-def _marginal_lines(ctx: _Context) -> tuple[list[str], list[str]]:
+def marginal_lines(ctx: Context) -> tuple[list[str], list[str]]:
     p, x = ctx.params, ctx.x
     l0, l1 = p.likelihoods()
     prior0, prior1 = show(1 - p.p_z1), show(p.p_z1)
@@ -125,14 +121,14 @@ def _marginal_lines(ctx: _Context) -> tuple[list[str], list[str]]:
     return [line], [symbolic]
 
 
-def _log_marginal_line(ctx: _Context) -> tuple[str, str]:
+def log_marginal_line(ctx: Context) -> tuple[str, str]:
     x = ctx.x
     line = chain(f"ln p(x = {x})", stage("ln({})", show(ctx.values["marginal"])),
                  stage("{}", show(ctx.values["log_marginal"])))
     return line, f"ln p(x = {x}) is the natural log of the marginal p(x = {x})."
 
 
-def _posterior_line(ctx: _Context) -> tuple[str, str]:
+def posterior_line(ctx: Context) -> tuple[str, str]:
     p, x = ctx.params, ctx.x
     _, l1 = p.likelihoods()
     line = chain(
@@ -164,20 +160,22 @@ def _ratio_text(numerator: Fraction, denominator: Fraction) -> tuple[Shown, Frac
     return Shown(f"{top.text}/{bottom.text}", exact), (numerator / denominator if exact else None)
 
 
-def _kl_stages(weights: tuple[Fraction, Fraction], against: tuple[Fraction, Fraction], result: float) -> list[tuple[str, bool]]:
-    texts, ratios = zip(*(_ratio_text(w, a) for w, a in zip(weights, against)))
-    exact_ratios = None if None in ratios else (ratios[0], ratios[1])
-    logs = tuple(math.log(w / a) for w, a in zip(weights, against))
-    return _expectation(weights, texts, logs, exact_ratios, result)
+def kl_stages(weights: tuple[Fraction, Fraction], against: tuple[Fraction, Fraction],
+              result: float) -> list[tuple[str, bool]]:
+    """The stages of `KL = w0 · ln(w0/a0) + w1 · ln(w1/a1)` down to its rounded value."""
+    (text0, ratio0), (text1, ratio1) = (_ratio_text(w, a) for w, a in zip(weights, against, strict=True))
+    exact_ratios = None if ratio0 is None or ratio1 is None else (ratio0, ratio1)
+    logs = (math.log(weights[0] / against[0]), math.log(weights[1] / against[1]))
+    return _expectation(weights, (text0, text1), logs, exact_ratios, result)
 
 
-def _encoder_line(ctx: _Context) -> str:
+def _encoder_line(ctx: Context) -> str:
     x, q = ctx.x, ctx.q_z1
     return (chain(f"q(z = 0 | x = {x})", stage("1 - {}", show(q)), stage("{}", show(1 - q)))
             + f" and q(z = 1 | x = {x}) = {show(q).text}")
 
 
-def _elbo_lines(ctx: _Context) -> tuple[list[str], list[str]]:
+def elbo_lines(ctx: Context) -> tuple[list[str], list[str]]:
     p, x, q = ctx.params, ctx.x, ctx.q_z1
     l0, l1 = p.likelihoods()
     v = ctx.values
@@ -186,75 +184,20 @@ def _elbo_lines(ctx: _Context) -> tuple[list[str], list[str]]:
                   *_expectation(weights, (show(l0), show(l1)),
                                 (math.log(l0), math.log(l1)), None, v["reconstruction"]))
     kl_prior = chain("KL to the prior: KL(q ‖ p(z))",
-                     *_kl_stages(weights, (1 - p.p_z1, p.p_z1), v["kl_prior"]))
+                     *kl_stages(weights, (1 - p.p_z1, p.p_z1), v["kl_prior"]))
     rounded = [float(show(v[key]).text) for key in ("reconstruction", "kl_prior", "elbo")]
     elbo = chain("ELBO = reconstruction - KL",
                  stage("{} - {}", show(v["reconstruction"]), show(v["kl_prior"])), stage("{}", show(v["elbo"])))
     if round(rounded[0] - rounded[1], 4) != rounded[2]:
         # The page's own numbers show this: rounded terms can be off by one in the last digit.
-        elbo += f" (the rounded terms give {rounded[0] - rounded[1]:.4f}; the exact value rounds to {show(v['elbo']).text})"
+        elbo += (f" (the rounded terms give {rounded[0] - rounded[1]:.4f}; "
+                 f"the exact value rounds to {show(v['elbo']).text})")
     symbolic = [
         f"q(z = 0 | x = {x}) = 1 - q(z = 1 | x = {x})",
-        f"Reconstruction: E_q[ln p(x = {x} | z)] = q(z = 0 | x = {x}) · ln p(x = {x} | z = 0) + q(z = 1 | x = {x}) · ln p(x = {x} | z = 1)",
-        f"KL to the prior: KL(q ‖ p(z)) = q(z = 0 | x = {x}) · ln(q(z = 0 | x = {x}) / p(z = 0)) + q(z = 1 | x = {x}) · ln(q(z = 1 | x = {x}) / p(z = 1))",
+        f"Reconstruction: E_q[ln p(x = {x} | z)] = q(z = 0 | x = {x}) · ln p(x = {x} | z = 0) "
+        f"+ q(z = 1 | x = {x}) · ln p(x = {x} | z = 1)",
+        f"KL to the prior: KL(q ‖ p(z)) = q(z = 0 | x = {x}) · ln(q(z = 0 | x = {x}) / p(z = 0)) "
+        f"+ q(z = 1 | x = {x}) · ln(q(z = 1 | x = {x}) / p(z = 1))",
         "ELBO = reconstruction - KL(q ‖ p(z))",
     ]
     return [_encoder_line(ctx), recon, kl_prior, elbo], symbolic
-
-
-def _gap_lines(ctx: _Context) -> tuple[list[str], list[str]]:
-    x, q, v = ctx.x, ctx.q_z1, ctx.values
-    posterior = v["posterior"]
-    gap = chain(f"Gap: ln p(x = {x}) - ELBO",
-                stage("{} - {}", show(v["log_marginal"]), show(v["elbo"])), stage("{}", show(v["gap"])))
-    kl_posterior = chain(f"KL(q ‖ p(z | x = {x}))",
-                         *_kl_stages((1 - q, q), (1 - posterior, posterior), v["kl_posterior"]))
-    check = (f"The two agree: ln p(x) - ELBO = KL(q ‖ p(z | x)), the gap identity, "
-             f"so the bound falls short of ln p(x = {x}) by exactly how far q is from the true posterior.")
-    symbolic = [
-        f"Gap: ln p(x = {x}) - ELBO",
-        f"KL(q ‖ p(z | x = {x})) = q(z = 0 | x = {x}) · ln(q(z = 0 | x = {x}) / p(z = 0 | x = {x})) "
-        f"+ q(z = 1 | x = {x}) · ln(q(z = 1 | x = {x}) / p(z = 1 | x = {x}))",
-        "The gap identity: ln p(x) - ELBO = KL(q ‖ p(z | x)), so the two answers must agree.",
-    ]
-    return [gap, kl_posterior, check], symbolic
-
-
-def _tight_lines(ctx: _Context) -> tuple[list[str], list[str]]:
-    x = ctx.x
-    log_line, log_symbolic = _log_marginal_line(ctx)
-    gap = (f"Gap: ln p(x = {x}) - ELBO = 0 exactly. With q equal to the posterior, KL(q ‖ p(z | x = {x})) = 0, "
-           f"so the ELBO equals ln p(x = {x}): the bound is tight.")
-    symbolic = f"Gap: ln p(x = {x}) - ELBO = KL(q ‖ p(z | x = {x})), which is 0 when q is the posterior."
-    return [log_line, gap], [log_symbolic, symbolic]
-
-
-def worked_steps(template_id: str, params: Params) -> tuple[Step, ...]:
-    """The steps of the template's worked solution for this variant."""
-    # With float logs the marginal and the posterior stay exact rationals.
-    ctx = _Context(template_id, params, model.evaluate(template_id, params, math.log))
-    complement, complement_symbolic = _complement_lines(ctx)
-    marginal, marginal_symbolic = _marginal_lines(ctx)
-    posterior, posterior_symbolic = _posterior_line(ctx)
-    elbo, elbo_symbolic = _elbo_lines(ctx)
-    if template_id == TIGHT_BOUND:
-        encoder = f"Set the encoder to it: q(z = 1 | x = {ctx.x}) = {show(ctx.q_z1).text}."
-        tight, tight_symbolic = _tight_lines(ctx)
-        return (
-            Step("Set the encoder to the true posterior", "Bayes' rule", ("posterior",),
-                 tuple(complement + marginal + [posterior, encoder]),
-                 tuple(complement_symbolic + marginal_symbolic + [posterior_symbolic, f"q(z | x = {ctx.x}) = p(z | x = {ctx.x})"])),
-            Step("Recompute the ELBO", "ELBO = reconstruction - KL to the prior",
-                 ("reconstruction", "kl_prior", "elbo"), tuple(elbo), tuple(elbo_symbolic)),
-            Step("The bound is tight", "gap identity", ("log_marginal", "gap"), tuple(tight), tuple(tight_symbolic)),
-        )
-    log_line, log_symbolic = _log_marginal_line(ctx)
-    gap, gap_symbolic = _gap_lines(ctx)
-    return (
-        Step("Marginal likelihood and its log", "sum rule", ("marginal", "log_marginal"),
-             tuple(complement + marginal + [log_line]), tuple(complement_symbolic + marginal_symbolic + [log_symbolic])),
-        Step("Posterior by Bayes' rule", "Bayes' rule", ("posterior",), (posterior,), (posterior_symbolic,)),
-        Step("ELBO for the given encoder", "ELBO = reconstruction - KL to the prior",
-             ("reconstruction", "kl_prior", "elbo"), tuple(elbo), tuple(elbo_symbolic)),
-        Step("The gap and the identity check", "gap identity", ("gap", "kl_posterior"), tuple(gap), tuple(gap_symbolic)),
-    )
