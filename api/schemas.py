@@ -7,16 +7,19 @@ document tells clients the truth.
 
 from __future__ import annotations
 
+import copy
 import json
 import unicodedata
+from collections.abc import Callable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.errors import answer_error
 from grader.policy import FEEDBACK_MODES
 from grader.result import STATUSES
-from problems import DEFAULT_DIFFICULTY, DIFFICULTIES, TEMPLATES
+from problems import DEFAULT_DIFFICULTY, TEMPLATES, Template
 
 MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
 MAX_STUDENT_ID = 128
@@ -71,11 +74,14 @@ class JsonFloat(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+NUMBER_OR_STRING = [{"type": "number"}, {"type": "string"}]
+
+
 class NumberOrString(fields.Field):
     """A JSON number (read as Decimal, see api.jsonbody) or a string."""
 
     def __init__(self, **kwargs):
-        oneof = [{"type": "number"}, {"type": "string"}]
+        oneof = copy.deepcopy(NUMBER_OR_STRING)
         super().__init__(metadata={"oneOf": oneof, **kwargs.pop("metadata", {})}, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -127,18 +133,113 @@ class PolicySchema(Schema):
     feedback = fields.String(validate=validate.OneOf(FEEDBACK_MODES), load_default="full")
 
 
-class ParamsInSchema(Schema):
-    """An authored variant: all of CONTRACT §1 (``q_z1`` is null in tight-bound)."""
+# Templates: what is registered when a request is read (or the document built), never a list
+# frozen at import, so a template registered later needs no edit here.
 
-    p_z1 = NumberOrString(required=True)
-    p_x1_given_z0 = NumberOrString(required=True)
-    p_x1_given_z1 = NumberOrString(required=True)
-    x = fields.Integer(required=True, strict=True, validate=validate.OneOf([0, 1]))
-    q_z1 = NumberOrString(allow_none=True, load_default=None)
+
+class Registered(validate.Validator):
+    """One of the choices the template registry offers now. apispec documents
+    `choices` as the field's enum when it builds the OpenAPI document."""
+
+    def __init__(self, choices: Callable[[], list[str]]) -> None:
+        self._choices = choices
+
+    @property
+    def choices(self) -> list[str]:
+        return self._choices()
+
+    def __call__(self, value: str) -> str:
+        return validate.OneOf(self.choices)(value)
+
+
+def _template_ids() -> list[str]:
+    return list(TEMPLATES)
+
+
+def _difficulties() -> list[str]:
+    """Every registered template's difficulties, each once, in order."""
+    return list(dict.fromkeys(difficulty for found in TEMPLATES.values() for difficulty in found.difficulties))
+
+
+def _chosen_template(data: Mapping[str, Any]) -> Template[Any] | None:
+    """The registered template the request names, if it names one (else its template field says why)."""
+    chosen = data.get("template")
+    return TEMPLATES.get(chosen) if isinstance(chosen, str) else None
+
+
+def TemplateId(**kwargs) -> fields.String:
+    """The id of a registered template."""
+    return fields.String(validate=Registered(_template_ids), **kwargs)
+
+
+class Difficulty(fields.String):
+    """A difficulty the request's template offers (any registered template's, when it names none)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=Registered(_difficulties), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        difficulty = super()._deserialize(value, attr, data, **kwargs)
+        chosen = _chosen_template(data)
+        if chosen is not None:
+            validate.OneOf(chosen.difficulties)(difficulty)
+        return difficulty
+
+
+def _param_field(spec: Mapping[str, Any], required: bool) -> fields.Field:
+    """The field for one property of a template's params schema, of the kinds templates use."""
+    options: dict[str, Any] = {"required": required, "allow_none": spec.get("nullable", False)}
+    if "default" in spec:
+        options["load_default"] = spec["default"]
+    if spec.get("oneOf") == NUMBER_OR_STRING:
+        return NumberOrString(**options)
+    if spec.get("type") == "integer":
+        if "enum" in spec:
+            options["validate"] = validate.OneOf(spec["enum"])
+        return fields.Integer(strict=True, **options)
+    raise TypeError(f"no field reads a param described as {spec}")
+
+
+def params_schema(found: Template[Any]) -> Schema:
+    """A schema that reads the template's params as its JSON schema describes them
+    (unknown params refused); the template checks their values again."""
+    described = found.params_schema
+    required = set(described.get("required", ()))
+    return Schema.from_dict(
+        {name: _param_field(spec, name in required) for name, spec in described["properties"].items()}
+    )()
+
+
+class TemplateParams(fields.Field):
+    """A template's params: read as the request's template describes them, written as stored.
+
+    Documented as any registered template's params (see `template_params_property`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        chosen = _chosen_template(data)
+        if chosen is None:
+            return value  # nothing to read them by; the template field is refused
+        return params_schema(chosen).load(value)
+
+
+# How apispec writes "or null" beside object schemas (as for a nullable nested schema).
+_NULL_OBJECT = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def template_params_property(self, field: fields.Field, ret: dict, **kwargs) -> dict:
+    """apispec attribute function: a TemplateParams field is any registered template's params."""
+    if not isinstance(field, TemplateParams):
+        return {}
+    described: list[Mapping[str, Any]] = []
+    for found in TEMPLATES.values():
+        if found.params_schema not in described:  # templates may share their params
+            described.append(found.params_schema)
+    null = [_NULL_OBJECT] if field.allow_none else []
+    return {"anyOf": [copy.deepcopy(dict(schema)) for schema in described] + null}
 
 
 class ProblemCreateSchema(Schema):
-    template = fields.String(required=True, validate=validate.OneOf(list(TEMPLATES)))
+    template = TemplateId(required=True)
     seed = fields.Integer(
         strict=True,
         allow_none=True,
@@ -146,12 +247,11 @@ class ProblemCreateSchema(Schema):
         validate=validate.Range(min=0, max=MAX_SEED),
         metadata={"description": "Omit for a seed picked by the service (returned)."},
     )
-    difficulty = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(DIFFICULTIES))
-    params = fields.Nested(
-        ParamsInSchema,
+    difficulty = Difficulty(allow_none=True, load_default=None)
+    params = TemplateParams(
         allow_none=True,
         load_default=None,
-        metadata={"description": "An authored variant; needs an instructor key."},
+        metadata={"description": "An authored variant, as the template's params; needs an instructor key."},
     )
     policy = fields.Nested(PolicySchema, allow_none=True, load_default=None)
 
@@ -165,14 +265,6 @@ class ProblemCreateSchema(Schema):
                 )
 
 
-class ParamsOutSchema(Schema):
-    p_z1 = fields.String()
-    p_x1_given_z0 = fields.String()
-    p_x1_given_z1 = fields.String()
-    x = fields.Integer()
-    q_z1 = fields.String(allow_none=True)
-
-
 class PartSchema(Schema):
     key = fields.String()
     prompt = fields.String()
@@ -183,7 +275,7 @@ class ProblemSchema(Schema):
     template = fields.String()
     seed = fields.Integer(allow_none=True)
     difficulty = fields.String(allow_none=True)
-    params = fields.Nested(ParamsOutSchema)
+    params = TemplateParams()
     statement = fields.String(metadata={"description": "Markdown with $TeX$."})
     parts = fields.List(fields.Nested(PartSchema))
     policy = fields.Nested(PolicySchema)
@@ -320,8 +412,8 @@ def Roster(min_size: int, **kwargs) -> fields.List:
 
 
 class ItemSchema(Schema):
-    template = fields.String(required=True, validate=validate.OneOf(list(TEMPLATES)))
-    difficulty = fields.String(load_default=DEFAULT_DIFFICULTY, validate=validate.OneOf(DIFFICULTIES))
+    template = TemplateId(required=True)
+    difficulty = Difficulty(load_default=DEFAULT_DIFFICULTY)
 
 
 def _set_title(**options) -> fields.String:
@@ -456,7 +548,7 @@ class AnswerKeyProblemSchema(Schema):
     item = fields.Integer()
     problem_id = fields.UUID()
     template = fields.String()
-    params = fields.Nested(ParamsOutSchema)
+    params = TemplateParams()
     answers = fields.Dict(keys=fields.String(), values=fields.Nested(ExactAnswerSchema))
 
 

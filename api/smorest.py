@@ -11,7 +11,7 @@ from flask_smorest.pagination import PaginationMetadataSchema
 
 from api.errors import PROBLEM_JSON, problem_response
 from api.jsonbody import RequestParser
-from api.schemas import ProblemDetailsSchema
+from api.schemas import ProblemDetailsSchema, template_params_property
 
 # apispec's OpenAPI 3.0 rendering of a nullable nested schema: "any object or null".
 _ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
@@ -46,6 +46,7 @@ class Api(flask_smorest.Api):
     def __init__(self, app):
         super().__init__(app, spec_kwargs={"extra_plugins": [ProblemJsonResponses()]})
         self.ma_plugin.converter.add_attribute_function(_nested_or_null)
+        self.ma_plugin.converter.add_attribute_function(template_params_property)
 
     def handle_http_exception(self, error):
         return problem_response(error)

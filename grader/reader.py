@@ -16,8 +16,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, cast
 
 import mpmath
 from mpmath import libmp
@@ -142,10 +144,11 @@ def _evaluate(text: str) -> tuple:
 
 def _tokenize(text: str) -> list[tuple]:
     """Split text into (kind, index, source, value) tokens, ending with an "end" token."""
-    tokens = []
+    tokens: list[tuple[str, int, str, Any]] = []
     depth = operators = 0
     pos, size = 0, len(text)
-    match = _TOKEN.match
+    # Every group of the pattern is optional, so it matches at every position.
+    match = cast(Callable[[str, int], re.Match[str]], _TOKEN.match)
     while True:
         m = match(text, pos)
         kind = m.lastgroup

@@ -40,7 +40,8 @@ print(json.dumps(out, sort_keys=True))
 
 def _fresh_process(hash_seed: str) -> dict:
     env = dict(os.environ, PYTHONHASHSEED=hash_seed)
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=True)
     return json.loads(result.stdout)
 
 
