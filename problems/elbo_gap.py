@@ -71,7 +71,7 @@ class ElboGap(BinaryTemplate):
         "reconstruction term, the KL divergence to the prior and the ELBO; finally check that "
         "ln p(x) − ELBO equals KL(q ‖ posterior)."
     )
-    answer_keys = (
+    answer_keys: tuple[str, ...] = (
         "marginal", "log_marginal", "posterior", "reconstruction",
         "kl_prior", "elbo", "gap", "kl_posterior",
     )

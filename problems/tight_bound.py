@@ -55,7 +55,7 @@ class TightBound(BinaryTemplate):
         "divergence to the prior and the ELBO, and confirm that the ELBO now equals ln p(x): "
         "the gap closes."
     )
-    answer_keys = ("posterior", "reconstruction", "kl_prior", "elbo", "log_marginal", "gap")
+    answer_keys: tuple[str, ...] = ("posterior", "reconstruction", "kl_prior", "elbo", "log_marginal", "gap")
     identities = frozenset({frozenset({"elbo", "log_marginal"})})
     follow_through = {
         **FOLLOW_THROUGH,
