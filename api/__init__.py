@@ -7,15 +7,17 @@ tests pass overrides, e.g. ``create_app({"database_url": ..., "practice": False}
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from flask import Blueprint, Flask, redirect, url_for
+from flask.json.provider import DefaultJSONProvider
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import auth, db, errors, problemstore, ratelimit, requestid
 from api.bodylimit import BodyLimit
 from api.config import load_settings
-from api.resources import health, problem_sets, problems, submissions, templates
+from api.resources import grades, health, problem_sets, problems, rosters, submissions, templates
 from api.smorest import Api
 
 API_PREFIX = "/api/v1"
@@ -48,7 +50,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         },
     )
     # Keep the order of keys: answers and parts follow the template's order.
-    app.json.sort_keys = False
+    cast(DefaultJSONProvider, app.json).sort_keys = False
     app.register_blueprint(
         Blueprint("swagger_ui", __name__, static_folder=str(swagger_ui_path), static_url_path=DOCS_ASSETS)
     )
@@ -67,6 +69,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # The docs' assets are relative to /api/v1/docs, so the slashed path people type redirects there.
     app.add_url_rule(f"{API_PREFIX}/docs/", "docs_with_slash",
                      lambda: redirect(url_for("api-docs.openapi_swagger_ui"), 308))
-    for resource in (health, templates, problems, submissions, problem_sets):
+    for resource in (health, templates, problems, submissions, problem_sets, rosters, grades):
         api.register_blueprint(resource.blp)
     return app

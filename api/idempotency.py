@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Response, current_app, g, request
 from sqlalchemy import delete, insert, select, update
@@ -114,6 +114,10 @@ def request_hash() -> str:
 T = TypeVar("T")
 
 
+def _nothing() -> Any:
+    return None
+
+
 class _KeyTaken(Exception):
     """Another request with this key committed first."""
 
@@ -121,7 +125,7 @@ class _KeyTaken(Exception):
 def run(
     work: Callable[[Session, T], Outcome],
     *,
-    prepare: Callable[[], T] = lambda: None,
+    prepare: Callable[[], T] = _nothing,
     redact: Callable[[object], object] | None = None,
     restore: Callable[[object], object] | None = None,
 ) -> Response:

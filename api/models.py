@@ -14,15 +14,18 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ColumnElement,
+    ColumnExpressionArgument,
     DateTime,
     ForeignKey,
     Index,
+    SQLColumnExpression,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     false,
     func,
+    literal,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -219,15 +222,27 @@ def claim_attempt(session: Session, problem_id: uuid.UUID, scope: str) -> int:
     return session.connection().execute(statement, {"problem_id": problem_id, "student_scope": scope}).scalar_one()
 
 
-def due_at_of(student_id: ColumnElement[str] | str | None) -> ColumnElement[datetime]:
-    """The due date that holds for a student of the set in the enclosing
-    query's FROM (``problem_sets``): their own if they have one, else the set's."""
+def due_at(own: ColumnExpressionArgument[datetime | None],
+           of_set: ColumnExpressionArgument[datetime | None]) -> ColumnElement[datetime | None]:
+    """The due date that holds for a student: their own if they have one, else their set's."""
+    return func.coalesce(own, of_set)
+
+
+def due_at_of(student_id: ColumnExpressionArgument[str | None] | str | None) -> ColumnElement[datetime | None]:
+    """:func:`due_at` for a student of the set in the enclosing query's FROM (``problem_sets``)."""
     own = (
         select(StudentToken.due_at)
         .where(StudentToken.problem_set_id == ProblemSetRecord.id, StudentToken.student_id == student_id)
         .scalar_subquery()
     )
-    return func.coalesce(own, ProblemSetRecord.due_at)
+    return due_at(own, ProblemSetRecord.due_at)
+
+
+def late(made_at: SQLColumnExpression[datetime] | datetime,
+         due: ColumnExpressionArgument[datetime | None]) -> ColumnElement[bool]:
+    """Whether work made at ``made_at`` is late: after the due date; without one, on time."""
+    made = literal(made_at, UTCDateTime()) if isinstance(made_at, datetime) else made_at
+    return func.coalesce(made > due, false())
 
 
 class RateLimitBucket(Base):

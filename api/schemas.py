@@ -14,16 +14,20 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.errors import answer_error
+from grader import Policy
+from grader.errors import InvalidPolicy
 from grader.policy import FEEDBACK_MODES
 from grader.result import STATUSES
 from problems import DEFAULT_DIFFICULTY, TEMPLATES, Template
 
 MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
 MAX_STUDENT_ID = 128
-UNIT = validate.Range(min=0, max=1)
+DEFAULT_POLICY = Policy()
+# What grader.Policy allows of a tolerance, a credit or a penalty, for the OpenAPI document.
+UNIT_BOUNDS = {"minimum": 0, "maximum": 1}
 # Part of the rules of _no_control_characters and _printable_student_id, for the OpenAPI document.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]*$"
 
@@ -121,16 +125,28 @@ class Answers(fields.Dict):
 
 
 class PolicySchema(Schema):
-    """CONTRACT §6; defaults are the contract's."""
+    """CONTRACT §6; defaults are the contract's. Loads as a ``grader.Policy``,
+    whose rules are the ones that hold (the bounds here document them)."""
 
-    abs_tol = JsonFloat(validate=UNIT, load_default=0.0005)
-    rel_tol = JsonFloat(validate=UNIT, load_default=0.001)
-    follow_through_credit = JsonFloat(validate=UNIT, load_default=1.0)
+    abs_tol = JsonFloat(load_default=DEFAULT_POLICY.abs_tol, metadata=UNIT_BOUNDS)
+    rel_tol = JsonFloat(load_default=DEFAULT_POLICY.rel_tol, metadata=UNIT_BOUNDS)
+    follow_through_credit = JsonFloat(load_default=DEFAULT_POLICY.follow_through_credit, metadata=UNIT_BOUNDS)
     max_attempts = fields.Integer(
-        strict=True, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1), load_default=None
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(max=2**31 - 1),  # stored as a 32-bit integer
+        load_default=DEFAULT_POLICY.max_attempts,
+        metadata={"minimum": 1},
     )
-    attempt_penalty = JsonFloat(validate=UNIT, load_default=0.0)
-    feedback = fields.String(validate=validate.OneOf(FEEDBACK_MODES), load_default="full")
+    attempt_penalty = JsonFloat(load_default=DEFAULT_POLICY.attempt_penalty, metadata=UNIT_BOUNDS)
+    feedback = fields.String(load_default=DEFAULT_POLICY.feedback, metadata={"enum": list(FEEDBACK_MODES)})
+
+    @post_load
+    def _policy(self, data: dict, **kwargs) -> Policy:
+        try:
+            return Policy(**data)
+        except InvalidPolicy as error:
+            raise ValidationError({name: [message] for name, message in error.errors.items()}) from None
 
 
 # Templates: what is registered when a request is read (or the document built), never a list

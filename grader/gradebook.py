@@ -6,6 +6,9 @@ the set's policy says so.
 
 from __future__ import annotations
 
+import csv
+import io
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +46,19 @@ class StudentGrades:
         return sum(grade.best_score or 0.0 for grade in self.items)
 
 
+@dataclass(frozen=True)
+class GradeBook:
+    """A set's grade book: a row per student in roster order."""
+
+    item_count: int
+    count_late: bool
+    rows: tuple[StudentGrades, ...]
+
+    @property
+    def max_total(self) -> float:
+        return float(self.item_count)
+
+
 def item_grade(item: int, attempts: Iterable[Attempt], count_late: bool) -> ItemGrade:
     """Best counted score, attempts used and the last submission time of one item."""
     attempts = list(attempts)
@@ -55,11 +71,53 @@ def item_grade(item: int, attempts: Iterable[Attempt], count_late: bool) -> Item
     )
 
 
-def grade_book(students: Iterable[str], item_count: int,
-               attempts: Mapping[tuple[str, int], Iterable[Attempt]], count_late: bool = False) -> tuple[StudentGrades, ...]:
+def grade_book(students: Iterable[str], item_count: int, attempts: Mapping[tuple[str, int], Iterable[Attempt]],
+               count_late: bool = False) -> tuple[StudentGrades, ...]:
     """One row per student, in roster order, one grade per item."""
     return tuple(
         StudentGrades(student, tuple(item_grade(item, attempts.get((student, item), ()), count_late)
                                      for item in range(item_count)))
         for student in students
     )
+
+
+def book_of(students: Iterable[str], item_count: int, submissions: Iterable[tuple[str, int, Attempt]],
+            count_late: bool) -> GradeBook:
+    """The grade book of a roster from its submissions, each as (student id, item, attempt)."""
+    attempts: dict[tuple[str, int], list[Attempt]] = defaultdict(list)
+    for student, item, attempt in submissions:
+        attempts[(student, item)].append(attempt)
+    return GradeBook(item_count, count_late, grade_book(students, item_count, attempts, count_late))
+
+
+# A spreadsheet opening the CSV runs a cell starting with one of these as a
+# formula (OWASP "CSV injection"); student ids are the only text cells.
+_FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def spreadsheet_text(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading ' when it would start a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def number_text(value: float) -> str:
+    """Up to 4 decimals, no trailing zeros: 1, 0.875, 0.3333."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def csv_text(book: GradeBook) -> str:
+    """``student_id,item_1_score,item_1_attempts,…,total`` and a row per
+    student (items numbered from 1), an empty cell where no score counts."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    header = ["student_id"]
+    for item in range(1, book.item_count + 1):
+        header += [f"item_{item}_score", f"item_{item}_attempts"]
+    writer.writerow([*header, "total"])
+    for row in book.rows:
+        cells = [spreadsheet_text(row.student_id)]
+        for grade in row.items:
+            cells += ["" if grade.best_score is None else number_text(grade.best_score), str(grade.attempts)]
+        writer.writerow([*cells, number_text(row.total)])
+    return out.getvalue()

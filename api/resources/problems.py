@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
-
 from flask import url_for
 from flask.views import MethodView
 
-from api import db
 from api.auth import authorize_create, authorize_problem, authorize_solution
-from api.models import ProblemRecord
-from api.problemstore import StoredProblem, store
+from api.problemstore import StoredProblem
 from api.schemas import ProblemCreateSchema, ProblemSchema, SolutionSchema
+from api.services import problems
 from api.smorest import Blueprint
-from grader import Policy
-from problems import DEFAULT_DIFFICULTY, Problem, generate_params, make_problem, parse_params
 
 blp = Blueprint(
     "problems",
@@ -24,17 +19,6 @@ blp = Blueprint(
 )
 
 LOCATION = {"Location": {"description": "The new resource's URL.", "schema": {"type": "string"}}}
-# Seeds the service picks stay below 2**53 so JavaScript clients read them exactly.
-PICKED_SEEDS = 2**53
-
-
-def _make(body: dict) -> Problem:
-    template = body["template"]
-    if body["params"] is not None:
-        return make_problem(template, parse_params(template, body["params"]))
-    seed = body["seed"] if body["seed"] is not None else secrets.randbelow(PICKED_SEEDS)
-    difficulty = body["difficulty"] or DEFAULT_DIFFICULTY
-    return make_problem(template, generate_params(template, seed, difficulty), seed, difficulty)
 
 
 def problem_view(stored: StoredProblem) -> dict:
@@ -62,19 +46,10 @@ class Problems(MethodView):
         Seeded (practice; anyone while practice is on) or from authored
         params (instructor key). Without a seed the service picks one."""
         authorize_create(authored=body["params"] is not None)
-        policy = Policy.from_json(body["policy"])
-        problem = _make(body)
-        record = ProblemRecord(
-            template=problem.template,
-            seed=problem.seed,
-            difficulty=problem.difficulty,
-            params=problem.params.to_json(),
-            policy=policy.to_json(),
-            problem=problem.to_json(),
+        stored = problems.create_problem(
+            body["template"], params=body["params"], seed=body["seed"], difficulty=body["difficulty"],
+            policy=body["policy"],
         )
-        with db.write_transaction() as session:
-            session.add(record)
-        stored = store().put(StoredProblem.of(record, problem))
         return problem_view(stored), {"Location": url_for("problems.ProblemById", problem_id=stored.id)}
 
 
@@ -84,7 +59,7 @@ class ProblemById(MethodView):
     @blp.errors(401, 404)
     def get(self, problem_id):
         """Read a problem"""
-        stored = store().find(problem_id)
+        stored = problems.find_problem(problem_id)
         authorize_problem(stored)
         return problem_view(stored)
 
@@ -98,6 +73,6 @@ class Solution(MethodView):
 
         The exact values and the worked steps: instructors always, anyone
         for a practice problem."""
-        stored = store().find(problem_id)
+        stored = problems.find_problem(problem_id)
         authorize_solution(stored)
-        return {"answers": stored.problem.answers, "steps": stored.problem.steps}
+        return problems.solution(stored)

@@ -2,39 +2,38 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import db, idempotency
 from api.auth import authorize_problem, submitting_student, visible_scope
-from api.errors import attempts_exhausted, not_found
+from api.errors import not_found
 from api.idempotency import Outcome
-from api.models import ProblemSetRecord, SubmissionRecord, claim_attempt, due_at_of, student_scope, utcnow
-from api.problemstore import StoredProblem, store
+from api.resources.paging import paginated
 from api.resources.problems import LOCATION
 from api.schemas import SubmissionCreateSchema, SubmissionSchema
+from api.services import submissions
+from api.services.problems import find_problem
+from api.services.submissions import Submission
 from api.smorest import Blueprint
-from grader import GradeResult, grade
+from grader import GradeResult
 
 blp = Blueprint("submissions", __name__, url_prefix="/api/v1", description="Graded submissions.")
-_INSERT = SubmissionRecord.__table__.insert()
 
 
-def submission_view(record: SubmissionRecord) -> dict:
+def submission_view(submission: Submission) -> dict:
     return {
-        **record.result,
-        "id": record.id,
-        "problem_id": record.problem_id,
-        "student_id": record.student_id,
-        "attempt": record.attempt,
-        "late": record.late,
-        "created_at": record.created_at,
+        **submission.result,
+        "id": submission.id,
+        "problem_id": submission.problem_id,
+        "student_id": submission.student_id,
+        "attempt": submission.attempt,
+        "late": submission.late,
+        "created_at": submission.created_at,
     }
 
 
@@ -57,50 +56,6 @@ def submission_json(row: Mapping[str, Any]) -> dict:
     }
 
 
-def _is_late(session: Session, stored: StoredProblem, now) -> bool:
-    """After the student's due date: their own if they have one, else their
-    set's (practice problems have none)."""
-    if stored.problem_set_id is None:
-        return False
-    # The set's row in share mode (PostgreSQL): due dates being changed are
-    # read once that change commits.
-    due_at = session.scalar(
-        select(due_at_of(stored.student_id))
-        .where(ProblemSetRecord.id == stored.problem_set_id)
-        .with_for_update(read=True, of=ProblemSetRecord)
-    )
-    return due_at is not None and now > due_at
-
-
-def _store(session: Session, stored: StoredProblem, student_id: str | None, answers: dict,
-           graded: GradeResult) -> dict[str, Any]:
-    """Number and add an already graded submission in the caller's
-    transaction, and return its row; if it is refused (409) the rollback
-    gives the attempt back."""
-    scope = student_scope(student_id)
-    attempt = claim_attempt(session, stored.id, scope)
-    if stored.policy.max_attempts is not None and attempt > stored.policy.max_attempts:
-        raise attempts_exhausted(stored.policy.max_attempts)
-    result = graded.for_attempt(attempt, stored.policy)
-    now = utcnow()
-    row = {
-        "id": uuid.uuid4(),
-        "problem_id": stored.id,
-        "student_id": student_id,
-        "student_scope": scope,
-        "attempt": attempt,
-        "answers": answers,
-        "result": result.to_json(),
-        "score": result.score,
-        "created_at": now,
-        "late": _is_late(session, stored, now),
-    }
-    # Core statements on the session's connection: the ORM's unit of work and
-    # its statement handling cost more than the rest of the write.
-    session.connection().execute(_INSERT, row)
-    return row
-
-
 @blp.route("/problems/<uuid:problem_id>/submissions")
 class Submissions(MethodView):
     @blp.arguments(SubmissionCreateSchema)
@@ -117,18 +72,16 @@ class Submissions(MethodView):
         set's due date the submission is graded and marked ``late``. Safe to
         retry with an ``Idempotency-Key``: the retry gets the first response
         and uses no attempt."""
-        stored = store().find(problem_id)
+        stored = find_problem(problem_id)
         student_id = submitting_student(authorize_problem(stored), body["student_id"], stored)
 
         def work(session: Session, graded: GradeResult) -> Outcome:
-            row = _store(session, stored, student_id, body["answers"], graded)
+            row = submissions.store_submission(session, stored, student_id, body["answers"], graded)
             return Outcome(
                 201, submission_json(row), url_for("submissions.SubmissionById", submission_id=row["id"])
             )
 
-        # Graded before the write transaction, so writers hold the lock only to store;
-        # unreadable answers (422) never reach the database.
-        return idempotency.run(work, prepare=lambda: grade(stored.problem, body["answers"], stored.policy))
+        return idempotency.run(work, prepare=lambda: submissions.grade_answers(stored, body["answers"]))
 
     @blp.response(200, SubmissionSchema(many=True))
     @blp.paginate()
@@ -140,19 +93,12 @@ class Submissions(MethodView):
         token its own, anonymous callers the anonymous practice ones.
         Paginated by ``page`` and ``page_size`` (at most 100); the totals are
         in the ``X-Pagination`` header."""
-        scope = visible_scope(authorize_problem(store().find(problem_id)))
-        query = select(SubmissionRecord).where(SubmissionRecord.problem_id == problem_id)
-        if scope is not None:
-            query = query.where(SubmissionRecord.student_scope == scope)
-        session = db.session()
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        pagination_parameters.item_count = total
-        first = pagination_parameters.first_item
-        if first >= total:  # also keeps absurd page numbers out of SQL OFFSET
-            return []
-        page = query.order_by(SubmissionRecord.created_at, SubmissionRecord.id)
-        page = page.offset(first).limit(pagination_parameters.page_size)
-        return [submission_view(record) for record in session.scalars(page)]
+        scope = visible_scope(authorize_problem(find_problem(problem_id)))
+        page = paginated(
+            pagination_parameters,
+            lambda window: submissions.list_submissions(db.session(), problem_id, scope, window),
+        )
+        return [submission_view(submission) for submission in page]
 
 
 @blp.route("/submissions/<uuid:submission_id>")
@@ -161,10 +107,8 @@ class SubmissionById(MethodView):
     @blp.errors(401, 404)
     def get(self, submission_id):
         """Read a submission"""
-        record = db.session().get(SubmissionRecord, submission_id)
-        if record is None:
+        submission = submissions.find_submission(db.session(), submission_id)
+        scope = visible_scope(authorize_problem(find_problem(submission.problem_id), what="submission"))
+        if scope is not None and submission.student_scope != scope:
             raise not_found("submission")
-        scope = visible_scope(authorize_problem(store().find(record.problem_id), what="submission"))
-        if scope is not None and record.student_scope != scope:
-            raise not_found("submission")
-        return submission_view(record)
+        return submission_view(submission)

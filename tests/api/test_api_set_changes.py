@@ -10,7 +10,7 @@ import pytest
 from api_helpers import MISSING_ID, assert_problem, bearer, exact_answers, set_path, submit
 from conftest import create_set
 
-from api.resources import submissions
+from api.services import submissions
 
 PAST = "2020-01-01T00:00:00+00:00"
 FUTURE = "2999-01-01T00:00:00+00:00"

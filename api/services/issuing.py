@@ -1,0 +1,124 @@
+"""Students given to a set: each one's token and variant of each item.
+
+A variant comes from (set seed, student id, item index) alone
+(``problems.sets.student_problem``), stored as a problem row of the
+student's with the set's policy; the token is derived (api.tokens) and
+stored as its hash. Problems are made before the write transaction, and
+written with one bulk insert per table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from api.auth import hash_token
+from api.models import ProblemRecord, ProblemSetRecord, StudentToken
+from api.tokens import derive, server_secret
+from problems.sets import Item, student_problem
+
+
+@dataclass(frozen=True)
+class ProblemRef:
+    """A student's problem for one item of a set."""
+
+    item: int
+    problem_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class IssuedStudent:
+    student_id: str
+    access_token: str
+    problems: tuple[ProblemRef, ...]
+
+
+@dataclass
+class Issued:
+    """Students made for a set, ready to insert: rows, and what to answer."""
+
+    tokens: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    students: list[IssuedStudent] = field(default_factory=list)
+
+    def without(self, present: set[str]) -> Issued:
+        """What is left once the students ``present`` are taken out."""
+        return Issued(
+            [row for row in self.tokens if row["student_id"] not in present],
+            [row for row in self.problems if row["student_id"] not in present],
+            [student for student in self.students if student.student_id not in present],
+        )
+
+
+def problem_refs(session: Session, problem_set_id: uuid.UUID,
+                 student_id: str | None = None) -> dict[str, list[ProblemRef]]:
+    """Student id → their problems in the set (or only ``student_id``'s), in item order."""
+    query = select(ProblemRecord.student_id, ProblemRecord.item, ProblemRecord.id).where(
+        ProblemRecord.problem_set_id == problem_set_id
+    )
+    if student_id is not None:
+        query = query.where(ProblemRecord.student_id == student_id)
+    refs: dict[str, list[ProblemRef]] = defaultdict(list)
+    for student, item, problem_id in session.execute(query.order_by(ProblemRecord.item)):
+        # A set's problems all have a student and an item.
+        refs[cast(str, student)].append(ProblemRef(cast(int, item), problem_id))
+    return refs
+
+
+def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issued:
+    """Each student's token and variant of each item, in roster order
+    (positions are given by :func:`insert_issued`)."""
+    items = [Item(item["template"], item["difficulty"]) for item in record.items]
+    secret = server_secret()
+    issued = Issued()
+    for student in students:
+        token = derive(secret, record.id, student, 0)
+        issued.tokens.append(
+            {
+                "problem_set_id": record.id,
+                "student_id": student,
+                "token_hash": hash_token(token),
+                "created_at": now,
+                "revoked_at": None,
+                "generation": 0,
+            }
+        )
+        refs = []
+        for index, item in enumerate(items):
+            problem = student_problem(record.seed, student, index, item)
+            made = problem.to_json()
+            problem_id = uuid.uuid4()
+            issued.problems.append(
+                {
+                    "id": problem_id,
+                    "template": problem.template,
+                    "seed": problem.seed,
+                    "difficulty": problem.difficulty,
+                    "params": made["params"],
+                    "policy": record.policy,
+                    "problem": made,
+                    "created_at": now,
+                    "problem_set_id": record.id,
+                    "student_id": student,
+                    "item": index,
+                }
+            )
+            refs.append(ProblemRef(index, problem_id))
+        issued.students.append(IssuedStudent(student, token, tuple(refs)))
+    return issued
+
+
+def insert_issued(session: Session, issued: Issued, first_position: int) -> None:
+    """Add the students to the roster from ``first_position`` on, in the caller's transaction."""
+    for position, row in enumerate(issued.tokens, start=first_position):
+        row["position"] = position
+    if issued.tokens:
+        session.execute(insert(StudentToken), issued.tokens)
+    if issued.problems:
+        session.execute(insert(ProblemRecord), issued.problems)
