@@ -20,7 +20,7 @@ from . import mistakes, model
 from .errors import InvalidParams
 from .exact import Exact
 from .model import Params
-from .numbers import parse_rational
+from .numbers import parse_probability
 from .template import FollowThrough, Template
 
 TENTHS = tuple(Fraction(k, 10) for k in range(1, 10))
@@ -57,16 +57,6 @@ KEY_SYMBOLS = {
     "gap": "the gap ln p(x = {x}) - ELBO",
     "kl_posterior": "KL(q ‖ p(z | x = {x}))",
 }
-
-
-def probability(raw: object) -> Fraction:
-    """An authored probability, strictly between 0 and 1; ValueError says what is allowed."""
-    if raw is None:
-        raise ValueError("is required: a probability strictly between 0 and 1, such as \"0.3\" or \"1/3\"")
-    value = parse_rational(raw)
-    if not 0 < value < 1:
-        raise ValueError(f"must lie strictly between 0 and 1, got {raw}")
-    return value
 
 
 def _observation(raw: object) -> int:
@@ -140,7 +130,7 @@ class BinaryTemplate(Template[Params[Fraction]]):
         errors = {name: f"is not a param; the params are {', '.join(PROBABILITIES)}, x and q_z1"
                   for name in sorted(set(raw) - set(PARAM_NAMES))}
         readers: dict[str, Callable[[object], Any]] = {
-            **dict.fromkeys(PROBABILITIES, probability), "q_z1": self.parse_encoder, "x": _observation,
+            **dict.fromkeys(PROBABILITIES, parse_probability), "q_z1": self.parse_encoder, "x": _observation,
         }
         parsed: dict[str, Any] = {}
         for name, read in readers.items():

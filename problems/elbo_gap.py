@@ -9,9 +9,9 @@ from fractions import Fraction
 from typing import Any
 
 from . import model, statement
-from .binary import FOLLOW_THROUGH, BinaryTemplate, as_probability, probability
+from .binary import FOLLOW_THROUGH, BinaryTemplate, as_probability
 from .model import N, Params
-from .numbers import rational_text
+from .numbers import parse_probability, rational_text
 from .steps import (
     Context,
     Step,
@@ -85,7 +85,7 @@ class ElboGap(BinaryTemplate):
         return rng.choice(values)
 
     def parse_encoder(self, raw: object) -> Fraction:
-        return probability(raw)
+        return parse_probability(raw)
 
     def valid(self, params: Params[Fraction]) -> bool:
         # With q equal to the posterior the gap and KL(q ‖ posterior) are both 0: nothing to find.

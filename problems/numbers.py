@@ -47,6 +47,19 @@ def parse_rational(raw: object) -> Fraction:
     return value
 
 
+def parse_probability(raw: object) -> Fraction:
+    """An authored probability (see `parse_rational`), strictly between 0 and 1.
+
+    None (absent or null) is refused too; ValueError says what is allowed.
+    """
+    if raw is None:
+        raise ValueError("is required: a probability strictly between 0 and 1, such as \"0.3\" or \"1/3\"")
+    value = parse_rational(raw)
+    if not 0 < value < 1:
+        raise ValueError(f"must lie strictly between 0 and 1, got {raw}")
+    return value
+
+
 def _twos_and_fives(denominator: int) -> tuple[int, int, int]:
     """Powers of 2 and 5 in a denominator, and what is left of it."""
     twos = (denominator & -denominator).bit_length() - 1

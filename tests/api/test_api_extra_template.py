@@ -15,7 +15,7 @@ from api_helpers import assert_problem, submit
 from openapi_spec_validator import validate
 
 from problems import Exact, FollowThrough, InvalidParams, Mistake, Step, Template, register, unregister
-from problems.numbers import parse_rational, rational_text
+from problems.numbers import parse_probability, rational_text
 
 COIN = "biased-coin"
 TENTHS = tuple(Fraction(k, 10) for k in range(1, 10))
@@ -32,15 +32,6 @@ class CoinParams:
 
     def to_json(self) -> dict[str, Any]:
         return {"prior": rational_text(self.prior), "bias": rational_text(self.bias)}
-
-
-def _probability(raw: object) -> Fraction:
-    if raw is None:
-        raise ValueError("is required")
-    value = parse_rational(raw)
-    if not 0 < value < 1:
-        raise ValueError(f"must lie strictly between 0 and 1, got {raw}")
-    return value
 
 
 class BiasedCoin(Template[CoinParams]):
@@ -74,7 +65,7 @@ class BiasedCoin(Template[CoinParams]):
         parsed = {}
         for name in ("prior", "bias"):
             try:
-                parsed[name] = _probability(raw.get(name))
+                parsed[name] = parse_probability(raw.get(name))
             except ValueError as error:
                 errors[name] = str(error)
         if errors:
