@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from problems import Mistake
 from problems.problem import Answer
 
 from .result import CORRECT, FOLLOW_THROUGH, INCORRECT
@@ -25,11 +28,11 @@ def _carried_from(wrong_inputs: list[str], right_inputs: list[str]) -> str:
 
 
 def part_feedback(*, status: str, name: str, answer_text: str | None, exact: Answer,
-                  explanations: tuple[str, ...], wrong_inputs: list[str], right_inputs: list[str],
-                  step_title: str, credit: float, hints: bool) -> str:
+                  misconceptions: tuple[str, ...], mistakes: Mapping[str, Mistake], wrong_inputs: list[str],
+                  right_inputs: list[str], step_title: str, credit: float, hints: bool) -> str:
     """One or two sentences: what was expected (unless hidden), what was found, and why.
 
-    `name` is the key as the template writes it; `explanations` are those of the mistakes found.
+    `name` is the key as the template writes it; `mistakes` is the template's catalogue.
     """
     expected = "" if hints else f" Expected {name} = {_expected(exact)}."
     if status == CORRECT:
@@ -39,7 +42,7 @@ def part_feedback(*, status: str, name: str, answer_text: str | None, exact: Ans
         return f"{_carried_from(wrong_inputs, right_inputs)}: {carried} is carried forward.{expected}"
     if status == INCORRECT:
         found = f"Incorrect: you gave {answer_text}."
-        if explanations:
-            return found + "".join(f" {explanation}" for explanation in explanations) + expected
+        if misconceptions:
+            return found + "".join(f" {mistakes[code].explanation}" for code in misconceptions) + expected
         return f"{found}{expected} Compare your work with the step \"{step_title}\"."
     return f"No answer given.{expected} The step \"{step_title}\" shows how to find it."

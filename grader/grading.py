@@ -49,9 +49,7 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
     found = find_template(problem.template)
     inputs = found.inputs
     step_of = {key: step for step in problem.steps for key in step.keys}
-
-    def written(key: str) -> str:
-        return found.symbol(key, problem.params)
+    params, symbol = problem.params, found.symbol
 
     statuses: dict[str, str] = {}
     for key in problem.answer_keys:
@@ -60,7 +58,7 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
         elif matches(given[key], problem.answers[key].value, policy):
             statuses[key] = CORRECT
         else:
-            carried = carried_value(found, key, problem.params, given)
+            carried = carried_value(found, key, params, given)
             followed = carried is not None and matches(given[key], carried, policy)
             statuses[key] = FOLLOW_THROUGH if followed else INCORRECT
 
@@ -78,11 +76,12 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
             credit=credits[status],
             misconceptions=misconceptions,
             feedback=part_feedback(
-                status=status, name=written(key), answer_text=readings[key].text if key in readings else None,
-                exact=problem.answers[key],
-                explanations=tuple(found.mistakes[code].explanation for code in misconceptions),
-                wrong_inputs=[f"{written(n)} = {readings[n].text}" for n in own_inputs if statuses[n] != CORRECT],
-                right_inputs=[f"{written(n)} = {readings[n].text}" for n in own_inputs if statuses[n] == CORRECT],
+                status=status, name=symbol(key, params), answer_text=readings[key].text if key in readings else None,
+                exact=problem.answers[key], misconceptions=misconceptions, mistakes=found.mistakes,
+                wrong_inputs=[f"{symbol(n, params)} = {readings[n].text}"
+                              for n in own_inputs if statuses[n] != CORRECT],
+                right_inputs=[f"{symbol(n, params)} = {readings[n].text}"
+                              for n in own_inputs if statuses[n] == CORRECT],
                 step_title=step_of[key].title, credit=credits[status], hints=policy.hints_only,
             ),
             expected=None if policy.hints_only else problem.answers[key].value,

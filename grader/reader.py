@@ -77,6 +77,9 @@ _TOKEN = re.compile(
     r")?"
 )
 
+# Every group of the pattern is optional, so it matches at every position (never None).
+_match_token = cast(Callable[[str, int], re.Match[str]], _TOKEN.match)
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -147,8 +150,7 @@ def _tokenize(text: str) -> list[tuple]:
     tokens: list[tuple[str, int, str, Any]] = []
     depth = operators = 0
     pos, size = 0, len(text)
-    # Every group of the pattern is optional, so it matches at every position.
-    match = cast(Callable[[str, int], re.Match[str]], _TOKEN.match)
+    match = _match_token
     while True:
         m = match(text, pos)
         kind = m.lastgroup
