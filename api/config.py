@@ -152,7 +152,7 @@ def load_settings(
         body_timeout=_seconds("ELBO_GRADER_BODY_TIMEOUT", environ.get("ELBO_GRADER_BODY_TIMEOUT", "5")),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
-    return dataclasses.replace(settings, **(overrides or {}))
+    return dataclasses.replace(settings, **dict(overrides or {}))  # type: ignore[arg-type]
 
 
 def secret_key(settings: Settings) -> bytes:

@@ -89,7 +89,9 @@ def migration_state(engine: Engine) -> tuple[str | None, str]:
     """The database's migration (None before the first) and the latest one."""
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
-    return current, ScriptDirectory.from_config(_migrations()).get_current_head()
+    latest = ScriptDirectory.from_config(_migrations()).get_current_head()
+    assert latest is not None  # the project ships its migrations
+    return current, latest
 
 
 def backup(engine: Engine, target: Path) -> None:

@@ -121,7 +121,8 @@ def _webargs_errors(messages: Mapping[str, object]) -> dict[str, object]:
     the contract wants them by field."""
     merged: dict[str, object] = {}
     for by_field in messages.values():
-        merged.update(by_field)
+        if isinstance(by_field, Mapping):
+            merged.update(by_field)
     return merged
 
 
@@ -142,7 +143,7 @@ def problem_response(error: HTTPException) -> Response:
         # Raised by webargs when a request schema rejects the input.
         body["type"] = INVALID_REQUEST
         body["detail"] = "Some fields are invalid; see errors."
-        body["errors"] = _webargs_errors(error.data["messages"])
+        body["errors"] = _webargs_errors(error.data["messages"])  # type: ignore[attr-defined]
     else:
         # werkzeug's own (405 Allow, ...) keep their headers.
         headers.update((k, v) for k, v in error.get_headers() if k.lower() != "content-type")

@@ -29,9 +29,10 @@ import ipaddress
 import math
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import BigInteger, bindparam, case, delete, select
+from sqlalchemy import BigInteger, Table, bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -59,7 +60,7 @@ class Allowance:
     retry_after: int  # seconds until a write is admitted again (0 if this one was)
 
 
-_TABLE = RateLimitBucket.__table__
+_TABLE = cast(Table, RateLimitBucket.__table__)
 _NOW, _INTERVAL, _WINDOW = (bindparam(name, type_=BigInteger) for name in ("now", "interval", "window"))
 
 

@@ -68,7 +68,7 @@ def run(mode: str, processes: int, seconds: float) -> tuple[float, float]:
         engine = make_engine(f"sqlite:///{path}")
         ROWS.metadata.create_all(engine)
         engine.dispose()
-        results = multiprocessing.Queue()
+        results: multiprocessing.Queue[tuple] = multiprocessing.Queue()
         workers = [
             multiprocessing.Process(target=writer, args=(path, mode, seconds, results)) for _ in range(processes)
         ]
@@ -89,7 +89,7 @@ def main() -> None:
 
     print(f"{args.rounds} rounds of {args.seconds:g} s per mode, medians; on the disk under {os.getcwd()}")
     for processes in args.processes:
-        figures = {mode: [] for mode in MODES}
+        figures: dict[str, list] = {mode: [] for mode in MODES}
         for _ in range(args.rounds):
             for mode in MODES:
                 figures[mode].append(run(mode, processes, args.seconds))

@@ -161,7 +161,7 @@ def main() -> None:
     health_pooled, grading_pooled = median_phase(health), median_phase(grading)
     print(health_pooled.line())
     print(grading_pooled.line())
-    ratio = statistics.median(g.rps / h.rps for g, h in zip(grading, health))
+    ratio = statistics.median(g.rps / h.rps for g, h in zip(grading, health, strict=True))
     print(f"grading / healthz throughput: {ratio:.0%}  (target >= 50%)")
     print(f"grading p99: {grading_pooled.percentile(99):.1f} ms  (target <= 50 ms)")
     # What the throughput ratio would be if the server's CPU were all that limited both.

@@ -101,6 +101,7 @@ def run(port: int, instructor: dict, roster: list[str], args):
         expect(status, 201, "POST /api/v1/problem-sets", data)
         create_times.append(seconds)
         first = first or json.loads(data)
+    assert first is not None
     set_path = f"/api/v1/problem-sets/{first['id']}"
 
     answer_key_s, (status, _, data) = timed(request, port, "GET", f"{set_path}/answer-key", None, instructor)

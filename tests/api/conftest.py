@@ -44,6 +44,7 @@ def database_url(request, tmp_path_factory) -> Iterator[str]:
         _migrate(url)
         yield url
         return
+    assert POSTGRES_URL is not None  # BACKENDS holds "postgresql" only then
     name = f"elbo_grader_test_{secrets.token_hex(6)}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

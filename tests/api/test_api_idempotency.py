@@ -23,7 +23,7 @@ def keyed(headers: dict, key: str) -> dict:
 
 def count(app, model) -> int:
     with database(app).sessions() as session:
-        return session.scalar(select(func.count()).select_from(model))
+        return session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_a_retried_submission_replays_the_first_response_and_uses_no_attempt(app, client, make_problem):

@@ -297,7 +297,7 @@ def test_submissions_made_after_a_students_own_date_is_given_are_judged_by_it(
     assert change_student(client, instructor, created["id"], "alice", due_at=FUTURE).status_code == 200
     assert change_student(client, instructor, created["id"], "alice", due_at=own_due).status_code == 200
     made = _alice_and_bob_submit(client, instructor, created)
-    assert late_flags(client, instructor, made.values()) == dict(zip((made["alice"], made["bob"]), late))
+    assert late_flags(client, instructor, made.values()) == dict(zip((made["alice"], made["bob"]), late, strict=True))
 
 
 def test_moving_the_sets_date_leaves_a_students_own_date_in_place(client, instructor):
