@@ -28,7 +28,8 @@ def test_steps_cover_every_key_once_in_order(template):
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_x0_uses_the_complement_and_says_so(template):
-    params = Params(Fraction(1, 2), Fraction(3, 10), Fraction(9, 10), 0, Fraction(3, 5) if template == "elbo-gap" else None)
+    q_z1 = Fraction(3, 5) if template == "elbo-gap" else None
+    params = Params(Fraction(1, 2), Fraction(3, 10), Fraction(9, 10), 0, q_z1)
     first = make_problem(template, params).steps[0]
     text = "\n".join(first.lines)
     assert "p(x = 0 | z) = 1 - p(x = 1 | z)" in text
