@@ -7,6 +7,7 @@ in place of the exact ones.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,12 +19,14 @@ def carried_value(found: Template[Any], key: str, params: TemplateParams, given:
 
     None when the key follows from nothing, an input is unanswered or the
     student's inputs leave the formula undefined (a log of a negative
-    marginal, say).
+    marginal, say) or beyond floats (a tiny marginal divided into the
+    joint): an infinite value would match any answer within "tolerance".
     """
     carry = found.follow_through.get(key)
     if carry is None or any(name not in given for name in carry.inputs):
         return None
     try:
-        return float(carry.value(params, given))
+        value = float(carry.value(params, given))
     except (ValueError, ZeroDivisionError, OverflowError):
         return None
+    return value if math.isfinite(value) else None
