@@ -11,6 +11,7 @@ import copy
 import json
 import unicodedata
 from collections.abc import Callable, Mapping
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
@@ -440,8 +441,21 @@ def _set_title(**options) -> fields.String:
     )
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 moment with a UTC offset, read as UTC: a moment whose UTC
+    time falls outside years 1 to 9999 (0001-01-01T00:00+00:01) cannot be
+    stored, and is refused here rather than overflowing later."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("Must fall within the years 1 to 9999 once converted to UTC.") from None
+
+
 def _set_due_at(**options) -> fields.AwareDateTime:
-    return fields.AwareDateTime(
+    return UtcDateTime(
         allow_none=True,
         metadata={"description": "ISO 8601 with a UTC offset; later submissions are marked late."},
         **options,
@@ -548,7 +562,7 @@ class RosterEntrySchema(IssuedStudentSchema):
 
 
 class StudentChangeSchema(Schema):
-    due_at = fields.AwareDateTime(
+    due_at = UtcDateTime(
         required=True,
         allow_none=True,
         metadata={"description": "ISO 8601 with a UTC offset: the student's own due date; null: the set's."},

@@ -344,3 +344,28 @@ def test_a_student_id_with_a_slash_gets_its_own_date(client, instructor):
     assert response.status_code == 200 and response.json["student_id"] == "a/b"
     roster = client.get(set_path(created["id"], "/students"), headers=instructor).json["students"]
     assert [entry["due_at"] is not None for entry in roster] == [True, False]
+
+
+# Moments whose UTC time falls outside years 1 to 9999: valid ISO 8601, but no database can hold them.
+BEYOND_STORABLE = ["0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59-00:01"]
+
+
+@pytest.mark.parametrize("due_at", BEYOND_STORABLE)
+def test_a_due_date_beyond_what_can_be_stored_is_422_naming_the_field_everywhere(client, instructor, due_at):
+    body = {"title": "t", "items": [{"template": "elbo-gap"}], "students": ["alice"], "due_at": due_at}
+    errors = assert_problem(client.post("/api/v1/problem-sets", json=body, headers=instructor), 422)["errors"]
+    assert "years 1 to 9999" in errors["due_at"][0]
+    created = create_set(client, instructor, ["alice"])
+    assert "due_at" in assert_problem(change(client, instructor, created["id"], due_at=due_at), 422)["errors"]
+    refused = change_student(client, instructor, created["id"], "alice", due_at=due_at)
+    assert "due_at" in assert_problem(refused, 422)["errors"]
+    # Nothing changed.
+    assert client.get(set_path(created["id"]), headers=instructor).json["due_at"] is None
+    roster = client.get(f"{set_path(created['id'])}/students/alice", headers=instructor).json
+    assert roster["due_at"] is None
+
+
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:01:00+00:01", "9999-12-31T23:59:59+00:00"])
+def test_the_first_and_last_storable_moments_are_taken(client, instructor, due_at):
+    created = create_set(client, instructor, ["alice"], due_at=due_at)
+    assert moment(created["due_at"]) == datetime.fromisoformat(due_at)
