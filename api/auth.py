@@ -87,9 +87,29 @@ def revoke_key(session: Session, key: ApiKey) -> bool:
     return True
 
 
+# The API's own documentation is open, like the operations marked open_access.
+_OPEN_BLUEPRINTS = frozenset({"api-docs", "swagger_ui"})
+
+
+def open_access(view: V) -> V:
+    """Route decorator: the operation is open to anyone, so credentials are
+    not even read (a load balancer's probe with a stray header is no 401)."""
+    view.open_access = True  # type: ignore[attr-defined]
+    return view
+
+
+def _is_open() -> bool:
+    if request.blueprint in _OPEN_BLUEPRINTS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    return getattr(handler, "open_access", False)
+
+
 def authenticate() -> None:
-    """before_request: an unknown or malformed token is a 401 before anything else."""
-    g.caller = _caller_of(request.headers.get("Authorization"))
+    """before_request: an unknown or malformed token is a 401 before anything
+    else, except on open operations, which never look at it."""
+    g.caller = ANONYMOUS if _is_open() else _caller_of(request.headers.get("Authorization"))
 
 
 def _caller_of(header: str | None) -> Caller:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import db
+from api.auth import open_access
 from api.errors import ApiError
 from api.schemas import HealthSchema
 from api.smorest import Blueprint
@@ -20,6 +21,7 @@ blp = Blueprint("health", __name__, description="Liveness and database readiness
 
 @blp.route("/healthz")
 class Health(MethodView):
+    @open_access
     @blp.response(200, HealthSchema)
     @blp.errors(503)
     def get(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from api.auth import open_access
 from api.schemas import TemplateSchema
 from api.smorest import Blueprint
 from problems import TEMPLATES
@@ -13,6 +14,7 @@ blp = Blueprint("templates", __name__, url_prefix="/api/v1/templates", descripti
 
 @blp.route("")
 class Templates(MethodView):
+    @open_access
     @blp.response(200, TemplateSchema(many=True))
     def get(self):
         """List the exercise templates"""

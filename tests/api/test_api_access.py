@@ -26,8 +26,9 @@ def problem_paths(problem_id: str) -> list[str]:
     ["Bearer nope", "Bearer ", "Basic dXNlcjpwdw==", "eg_no_scheme"],
     ids=["unknown", "empty", "basic", "bare"],
 )
-def test_unknown_or_malformed_credentials_are_401_everywhere(client, authorization):
-    for method, path in [("get", "/api/v1/templates"), ("post", "/api/v1/problems")]:
+def test_unknown_or_malformed_credentials_are_401_wherever_credentials_count(client, authorization):
+    # Open operations (/healthz, the templates, the docs) never read them: see below.
+    for method, path in [("get", "/api/v1/problem-sets"), ("post", "/api/v1/problems")]:
         response = getattr(client, method)(
             path, headers={"Authorization": authorization}, json={"template": "elbo-gap"}
         )
@@ -157,3 +158,18 @@ def test_anonymous_callers_see_only_anonymous_practice_submissions(client, instr
     assert {s["id"] for s in listing(client, problem, instructor).json} == {anonymous["id"], for_carol["id"]}
     assert client.get(f"/api/v1/submissions/{anonymous['id']}").status_code == 200
     assert_problem(client.get(f"/api/v1/submissions/{for_carol['id']}"), 404)
+
+
+@pytest.mark.parametrize(
+    "header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer eg_not-a-key", "garbage"],
+    ids=["basic", "empty-bearer", "unknown-key", "garbage"],
+)
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/templates", "/api/v1/openapi.json"])
+def test_open_operations_never_read_credentials(client, path, header):
+    assert client.get(path, headers={"Authorization": header}).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer eg_not-a-key"])
+def test_operations_that_take_credentials_still_refuse_bad_ones(client, header):
+    response = client.post("/api/v1/problems", json={"template": "elbo-gap"}, headers={"Authorization": header})
+    assert_problem(response, 401)
