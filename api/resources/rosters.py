@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from werkzeug.routing import PathConverter
 
 from api import db, idempotency
 from api.auth import instructor_only
@@ -43,6 +44,15 @@ def entry_json(entry: RosterEntry) -> dict[str, Any]:
         "revoked_at": iso(entry.revoked_at),
         "due_at": iso(entry.due_at),
     }
+
+
+class StudentPath(PathConverter):
+    """A student id in a path, slashes allowed (LMS ids have them), except one
+    ending in ``/revoke`` or ``/reissue``: those URLs are the actions', for
+    every method, so a PATCH there is a 405, not a change to a student
+    named "alice/revoke"."""
+
+    regex = r"[^/].*?(?<!/revoke)(?<!/reissue)"
 
 
 @blp.route("/<uuid:problem_set_id>/students")
@@ -87,7 +97,7 @@ class Students(MethodView):
         )
 
 
-@blp.route("/<uuid:problem_set_id>/students/<path:student_id>")
+@blp.route("/<uuid:problem_set_id>/students/<student_path:student_id>")
 class StudentById(MethodView):
     @blp.response(200, RosterEntrySchema)
     @blp.errors(401, 403, 404)

@@ -189,3 +189,14 @@ def test_a_token_reissued_to_a_revoked_student_lets_them_in_again(client, world)
         == 200
     )
     assert_problem(client.get(set_path(world.ids["set"]), headers=world.headers["revoked"]), 401)
+
+
+@pytest.mark.parametrize("action", ["revoke", "reissue"])
+@pytest.mark.parametrize("method", ["get", "patch", "put", "delete"])
+def test_a_student_action_answers_other_methods_with_405(client, instructor, method, action):
+    created = create_set(client, instructor, ["alice"])
+    response = getattr(client, method)(
+        f"/api/v1/problem-sets/{created['id']}/students/alice/{action}", json={"due_at": None}, headers=instructor
+    )
+    assert_problem(response, 405)
+    assert response.headers["Allow"].split(", ").count("POST") == 1
