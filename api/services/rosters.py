@@ -6,6 +6,7 @@ Tokens are stored only as hashes; instructors are shown them derived again
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
 from dataclasses import dataclass
@@ -59,6 +60,26 @@ class RosterEntry:
         return self.revoked_at is not None
 
 
+SECRET_KEY_CHANGED = "urn:elbo-grader:problem:secret-key-changed"
+
+
+def issued_token(secret: bytes, problem_set_id: uuid.UUID, student: StudentToken) -> str:
+    """The student's token derived again, checked against the stored hash: a
+    server whose secret key did not issue it refuses (503) rather than show a
+    token that would be refused everywhere. The tokens themselves keep working."""
+    token = derive(secret, problem_set_id, student.student_id, student.generation)
+    if not hmac.compare_digest(hash_token(token), student.token_hash):
+        log.error("problem set %s: the server secret key is not the one that issued its tokens", problem_set_id)
+        raise ApiError(
+            503,
+            "This server's secret key is not the one that issued this set's access tokens, so it cannot show "
+            "them. Every server sharing the database needs the same ELBO_GRADER_SECRET_KEY; the tokens "
+            "issued still work, and a reissued token is shown by this server.",
+            type=SECRET_KEY_CHANGED,
+        )
+    return token
+
+
 def roster_entries(session: Session, problem_set_id: uuid.UUID,
                    student_id: str | None = None) -> list[RosterEntry]:
     """The roster (or the one ``student_id``'s entry), with each token derived again."""
@@ -66,16 +87,7 @@ def roster_entries(session: Session, problem_set_id: uuid.UUID,
     refs = problem_refs(session, problem_set_id, student_id)
     entries = []
     for student in session.scalars(roster(problem_set_id, student_id=student_id)):
-        token = derive(secret, problem_set_id, student.student_id, student.generation)
-        if hash_token(token) != student.token_hash:
-            log.error(
-                "problem set %s: the server secret key is not the one that issued its tokens", problem_set_id
-            )
-            raise ApiError(
-                500,
-                "This server's secret key is not the one that issued these tokens: every server "
-                "sharing the database must have the same ELBO_GRADER_SECRET_KEY.",
-            )
+        token = issued_token(secret, problem_set_id, student)
         problems = tuple(refs.get(student.student_id, ()))
         entries.append(RosterEntry(student.student_id, token, problems, student.revoked_at, student.due_at))
     return entries
@@ -97,10 +109,12 @@ def roster_entry(session: Session, problem_set_id: uuid.UUID, student_id: str) -
 
 
 def current_tokens(session: Session, problem_set_id: uuid.UUID) -> dict[str, str]:
-    """Each student's token as it now stands (reissues bump its generation), derived again."""
+    """Each student's token as it now stands (reissues bump its generation), derived again and checked."""
     secret = server_secret()
-    rows = session.execute(roster(problem_set_id, StudentToken.student_id, StudentToken.generation))
-    return {student: derive(secret, problem_set_id, student, generation) for student, generation in rows}
+    return {
+        student.student_id: issued_token(secret, problem_set_id, student)
+        for student in session.scalars(roster(problem_set_id))
+    }
 
 
 @dataclass(frozen=True)

@@ -251,11 +251,40 @@ def test_student_ids_with_slashes_reach_the_token_endpoints(client, instructor):
     assert response.status_code == 200 and response.json["student_id"] == "dept/alice"
 
 
+ANOTHER_SECRET_KEY = "another-secret-key-" + "y" * 32
+
+
 def test_a_server_with_another_secret_key_refuses_to_show_wrong_tokens(make_app, client, instructor):
     created = create_set(client, instructor, ["alice"])
-    other = make_app(secret_key="another-secret-key-" + "y" * 32).test_client()
-    body = assert_problem(other.get(set_path(created["id"], "/students"), headers=instructor), 500)
-    assert "ELBO_GRADER_SECRET_KEY" in body["detail"]
+    other = make_app(secret_key=ANOTHER_SECRET_KEY).test_client()
+    for path in ("/students", "/students/alice"):
+        body = assert_problem(other.get(set_path(created["id"], path), headers=instructor), 503)
+        assert "ELBO_GRADER_SECRET_KEY" in body["detail"]
+        assert body["type"] == "urn:elbo-grader:problem:secret-key-changed"
+
+
+def test_after_a_key_change_a_replayed_creation_shows_no_token_that_does_not_work(make_app, client, instructor):
+    body = {"title": "Week 6", "seed": 1, "items": ITEMS, "students": ["alice", "bob"]}
+    key = {**instructor, "Idempotency-Key": "create-week-6"}
+    issued = client.post(SETS, json=body, headers=key)
+    assert issued.status_code == 201
+    other = make_app(secret_key=ANOTHER_SECRET_KEY).test_client()
+    replayed = other.post(SETS, json=body, headers=key)
+    assert_problem(replayed, 503)
+    # The tokens issued still work, on either server.
+    for student in issued.json["students"]:
+        view = other.get(set_path(issued.json["id"]), headers=bearer(student["access_token"]))
+        assert view.status_code == 200 and view.json["student_id"] == student["student_id"]
+
+
+def test_after_a_key_change_a_reissued_token_works_and_is_shown(make_app, client, instructor):
+    created = create_set(client, instructor, ["alice"])
+    other = make_app(secret_key=ANOTHER_SECRET_KEY).test_client()
+    reissued = other.post(set_path(created["id"], "/students/alice/reissue"), headers=instructor)
+    assert reissued.status_code == 200
+    token = reissued.json["access_token"]
+    assert other.get(set_path(created["id"]), headers=bearer(token)).status_code == 200
+    assert other.get(set_path(created["id"], "/students/alice"), headers=instructor).json["access_token"] == token
 
 
 def test_adding_students_keeps_old_variants_and_tokens_and_ignores_known_ids(client, instructor):
