@@ -119,7 +119,16 @@ def _caller_of(header: str | None) -> Caller:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise unauthorized("Send credentials as 'Authorization: Bearer <token>'.")
-    digest = hash_token(token)
+    caller = caller_of_hash(hash_token(token))
+    if caller is None:
+        raise unauthorized("Unknown or revoked token.")
+    return caller
+
+
+def caller_of_hash(digest: str) -> Caller | None:
+    """The caller whose token has this SHA-256, None if unknown or revoked:
+    the header's check, and a page session's on each request (it keeps the
+    hash, never the token)."""
     session = db.session()
     key = session.execute(
         select(ApiKey.id, ApiKey.key_hash).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
@@ -138,7 +147,7 @@ def _caller_of(header: str | None) -> Caller:
             student_id=student.student_id,
             credential=f"student:{student.id}",
         )
-    raise unauthorized("Unknown or revoked token.")
+    return None
 
 
 def _check_practice(who: Caller) -> None:
