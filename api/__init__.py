@@ -14,7 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, db, errors, problemstore, ratelimit, requestid
+from api import auth, db, errors, pages, problemstore, ratelimit, requestid
 from api.bodylimit import BodyLimit
 from api.config import load_settings
 from api.resources import grades, health, problem_sets, problems, rosters, submissions, templates
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     problemstore.init_app(app)
     requestid.init_app(app)
     app.before_request(auth.authenticate)
+    app.before_request(pages.authenticate)  # a page's caller is its session's
     ratelimit.init_app(app)  # after authenticate: limits are per caller
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
@@ -72,4 +73,5 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
                      lambda: redirect(url_for("api-docs.openapi_swagger_ui"), 308))
     for resource in (health, templates, problems, submissions, problem_sets, rosters, grades):
         api.register_blueprint(resource.blp)
+    pages.init_app(app)
     return app

@@ -122,28 +122,38 @@ class _KeyTaken(Exception):
     """Another request with this key committed first."""
 
 
+@dataclass(frozen=True)
+class Keyed:
+    """A key sent other than in the header (a page form's per-render key),
+    with the fingerprint of the request it was sent with."""
+
+    key: str
+    fingerprint: str
+
+
 def run(
     work: Callable[[Session, T], Outcome],
     *,
     prepare: Callable[[], T] = _nothing,
     redact: Callable[[object], object] | None = None,
     restore: Callable[[object], object] | None = None,
+    keyed: Keyed | None = None,
 ) -> Response:
-    """Do ``work`` in a write transaction, once per Idempotency-Key.
+    """Do ``work`` in a write transaction, once per Idempotency-Key (or ``keyed``).
 
     ``prepare`` does the slow part that needs no transaction (making
     problems), and is skipped on a replay; its result is passed to ``work``.
     ``redact`` removes from a body what must not be stored (student tokens);
     ``restore`` puts it back into a replayed one.
     """
-    key = request_key()
+    key = keyed.key if keyed is not None else request_key()
     if key is None:
         prepared = prepare()
         with db.write_transaction() as session:
             outcome = work(session, prepared)
         return outcome.response()
     scope = g.caller.credential
-    fingerprint = request_hash()
+    fingerprint = keyed.fingerprint if keyed is not None else request_hash()
     if (stored := _find(scope, key)) is not None:
         return _replay(stored, fingerprint, restore)
     prepared = prepare()
