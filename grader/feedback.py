@@ -1,48 +1,96 @@
-"""The sentences a student reads beside each part, in full or hints mode."""
+"""The sentences a student reads beside each part, in full or hints mode.
+
+Sentences are put together from small pieces so that they read right in every
+template and every follow-through combination: each key's `Quantity` knows
+how it reads after "your" and as a subject, lists are joined with commas and
+"and", and the verb agrees with them. Numbers are written as the practice
+page writes them (`Exact.text`: ln for natural logs, decimals, `·`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
-from problems import Mistake
+from problems import Exact, Mistake, Quantity
 from problems.problem import Answer
 
 from .result import CORRECT, FOLLOW_THROUGH, INCORRECT
 
 # Exact forms longer than this are left out of a sentence; the steps show them.
-_SHORT_EXACT = 30
+_SHORT_EXACT = 40
 
 
-def _expected(answer: Answer) -> str:
-    rounded = f"{answer.value:.4f}"
-    if len(answer.exact) <= _SHORT_EXACT and answer.exact != rounded.rstrip("0").rstrip("."):
-        return f"{answer.exact} ≈ {rounded}"
-    return rounded
+@dataclass(frozen=True)
+class Given:
+    """A student's own answer to a key, as a sentence names it: "your ELBO = -0.6"."""
+
+    quantity: Quantity
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.quantity.own} = {self.text}"
 
 
-def _carried_from(wrong_inputs: list[str], right_inputs: list[str]) -> str:
+def listed(items: Sequence[object]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    texts = [str(item) for item in items]
+    return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} and {texts[-1]}"
+
+
+def _be(items: Sequence[object]) -> str:
+    return "is" if len(items) == 1 else "are"
+
+
+@lru_cache(maxsize=4096)
+def _value(exact: str, value: float) -> str:
+    """`= 0.6`, `= 0.4 · ln(0.8) + 0.6 · ln(1.2) ≈ 0.0201` or `≈ -0.5649`; a problem's few answers recur."""
+    rounded = f"{value:.4f}"
+    rounded = "0.0000" if rounded == "-0.0000" else rounded
+    text = Exact.parse(exact).text()
+    if len(text) > _SHORT_EXACT:
+        return f"≈ {rounded}"
+    if text == rounded.rstrip("0").rstrip("."):
+        return f"= {text}"
+    return f"= {text} ≈ {rounded}"
+
+
+def _expected(quantity: Quantity, answer: Answer) -> str:
+    return f"{quantity.definite} {_value(answer.exact, answer.value)}"
+
+
+def _carried(wrong_inputs: Sequence[Given], right_inputs: Sequence[Given], credit: float) -> str:
+    carried = "full credit" if credit == 1 else "no credit" if credit == 0 else f"{credit:.0%} of the credit"
     if wrong_inputs:
-        verb = "is" if len(wrong_inputs) == 1 else "are"
-        return f"It follows correctly from your {' and your '.join(wrong_inputs)}, which {verb} wrong"
-    return f"It follows correctly from your {' and your '.join(right_inputs)}, but lands outside the tolerance"
+        return (f"It follows correctly from {listed(wrong_inputs)}, which {_be(wrong_inputs)} wrong: "
+                f"{carried} is carried forward.")
+    # Inputs right within the tolerance can carry a result just outside it.
+    return (f"It follows correctly from {listed(right_inputs)}, whose rounding puts it outside the tolerance: "
+            f"{carried} is carried forward.")
 
 
-def part_feedback(*, status: str, name: str, answer_text: str | None, exact: Answer,
-                  misconceptions: tuple[str, ...], mistakes: Mapping[str, Mistake], wrong_inputs: list[str],
-                  right_inputs: list[str], step_title: str, credit: float, hints: bool) -> str:
-    """One or two sentences: what was expected (unless hidden), what was found, and why.
+def part_feedback(*, status: str, quantity: Quantity, answer_text: str | None, exact: Answer,
+                  misconceptions: tuple[str, ...], mistakes: Mapping[str, Mistake], wrong_inputs: Sequence[Given],
+                  right_inputs: Sequence[Given], note: str | None, earlier: Sequence[Given], step_title: str,
+                  credit: float, hints: bool) -> str:
+    """A few sentences: what was found, why, and what was expected (unless hidden).
 
-    `name` is the key as the template writes it; `mistakes` is the template's catalogue.
+    `mistakes` is the template's catalogue; `note` is the template's follow-through note
+    (`Template.follow_through_note`), ended here with the `earlier` answers that are wrong.
     """
-    expected = "" if hints else f" Expected {name} = {_expected(exact)}."
+    expected = [] if hints else [f"Expected: {_expected(quantity, exact)}."]
     if status == CORRECT:
-        return "Correct." if hints else f"Correct: {name} = {_expected(exact)}."
-    if status == FOLLOW_THROUGH:
-        carried = "full credit" if credit == 1 else f"{credit:.0%} of the credit"
-        return f"{_carried_from(wrong_inputs, right_inputs)}: {carried} is carried forward.{expected}"
-    if status == INCORRECT:
-        found = f"Incorrect: you gave {answer_text}."
-        if misconceptions:
-            return found + "".join(f" {mistakes[code].explanation}" for code in misconceptions) + expected
-        return f"{found}{expected} Compare your work with the step \"{step_title}\"."
-    return f"No answer given.{expected} The step \"{step_title}\" shows how to find it."
+        sentences = ["Correct."] if hints else [f"Correct: {_expected(quantity, exact)}."]
+    elif status == FOLLOW_THROUGH:
+        sentences = [_carried(wrong_inputs, right_inputs, credit), *expected]
+        if note and earlier:
+            sentences.append(f"{note}: {listed(earlier)} {_be(earlier)} wrong.")
+    elif status == INCORRECT:
+        sentences = [f"Incorrect: you gave {answer_text}.",
+                     *(mistakes[code].explanation for code in misconceptions), *expected]
+        if not misconceptions:
+            sentences.append(f"Compare your work with the step \"{step_title}\".")
+    else:
+        sentences = ["No answer given.", *expected, f"The step \"{step_title}\" shows how to find it."]
+    return " ".join(sentences)

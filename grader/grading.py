@@ -8,7 +8,7 @@ from problems import Problem
 from problems.registry import template as find_template
 
 from .errors import AnswerError, UnknownAnswerKeys, UnreadableAnswers
-from .feedback import part_feedback
+from .feedback import Given, part_feedback
 from .follow_through import carried_value
 from .matching import matches
 from .policy import Policy
@@ -49,7 +49,8 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
     found = find_template(problem.template)
     inputs = found.inputs
     step_of = {key: step for step in problem.steps for key in step.keys}
-    params, symbol = problem.params, found.symbol
+    params = problem.params
+    quantity = {key: found.quantity(key, params) for key in problem.answer_keys}
 
     statuses: dict[str, str] = {}
     for key in problem.answer_keys:
@@ -62,12 +63,17 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
             followed = carried is not None and matches(given[key], carried, policy)
             statuses[key] = FOLLOW_THROUGH if followed else INCORRECT
 
+    def own(names: list[str]) -> list[Given]:
+        return [Given(quantity[name], readings[name].text) for name in names]
+
     credits = {CORRECT: 1.0, FOLLOW_THROUGH: policy.follow_through_credit, INCORRECT: 0.0, UNANSWERED: 0.0}
     parts = []
     for key in problem.answer_keys:
         status = statuses[key]
         misconceptions = _diagnose(problem, key, given[key], policy) if status == INCORRECT else ()
         own_inputs = [name for name in inputs.get(key, ()) if name in readings]
+        note = found.follow_through_note(key, params, policy.hints_only) if status == FOLLOW_THROUGH else None
+        earlier = _wrong_at_source(key, inputs, statuses, problem.answer_keys) if note else []
         parts.append(PartResult(
             key=key,
             answer=readings[key].text if key in readings else None,
@@ -76,12 +82,11 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
             credit=credits[status],
             misconceptions=misconceptions,
             feedback=part_feedback(
-                status=status, name=symbol(key, params), answer_text=readings[key].text if key in readings else None,
+                status=status, quantity=quantity[key], answer_text=readings[key].text if key in readings else None,
                 exact=problem.answers[key], misconceptions=misconceptions, mistakes=found.mistakes,
-                wrong_inputs=[f"{symbol(n, params)} = {readings[n].text}"
-                              for n in own_inputs if statuses[n] != CORRECT],
-                right_inputs=[f"{symbol(n, params)} = {readings[n].text}"
-                              for n in own_inputs if statuses[n] == CORRECT],
+                wrong_inputs=own([name for name in own_inputs if statuses[name] != CORRECT]),
+                right_inputs=own([name for name in own_inputs if statuses[name] == CORRECT]),
+                note=note, earlier=own(earlier),
                 step_title=step_of[key].title, credit=credits[status], hints=policy.hints_only,
             ),
             expected=None if policy.hints_only else problem.answers[key].value,
@@ -89,6 +94,21 @@ def grade(problem: Problem, answers: Mapping[str, object], policy: Policy = DEFA
 
     return GradeResult(score=attempt_score(tuple(parts), policy, attempt), attempt=attempt, parts=tuple(parts),
                        steps=_marked_steps(problem, statuses, policy))
+
+
+def _wrong_at_source(key: str, inputs: Mapping[str, tuple[str, ...]], statuses: Mapping[str, str],
+                     order: tuple[str, ...]) -> list[str]:
+    """The answers a follow-through part goes back to that are wrong in themselves, in the template's order.
+
+    An input that only follows through is traced to the answers it follows from.
+    Every input of a follow-through part is answered, so each has a status.
+    """
+    found: set[str] = set()
+    for name in inputs.get(key, ()):
+        if statuses[name] != CORRECT:
+            deeper = _wrong_at_source(name, inputs, statuses, order) if statuses[name] == FOLLOW_THROUGH else []
+            found.update(deeper or [name])
+    return sorted(found, key=order.index)
 
 
 def _diagnose(problem: Problem, key: str, value: float, policy: Policy) -> tuple[str, ...]:

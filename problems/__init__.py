@@ -21,7 +21,7 @@ from .problem import Answer, Part, Problem, make_problem
 from .registry import TEMPLATES, register, unregister
 from .solution import solve
 from .steps import Step
-from .template import DEFAULT_DIFFICULTY, DIFFICULTIES, FollowThrough, Mistake, Template, TemplateParams
+from .template import DEFAULT_DIFFICULTY, DIFFICULTIES, FollowThrough, Mistake, Quantity, Template, TemplateParams
 from .variants import generate_params, gradeable, mistake_values, parse_params, variant_seed
 
 register(elbo_gap.TEMPLATE)
@@ -29,7 +29,7 @@ register(tight_bound.TEMPLATE)
 
 __all__ = [
     "Answer", "DEFAULT_DIFFICULTY", "DIFFICULTIES", "DuplicateTemplate", "Exact", "FollowThrough",
-    "InvalidParams", "Mistake", "NoGradeableVariant", "Params", "Part", "Problem", "ProblemError", "Step",
+    "InvalidParams", "Mistake", "NoGradeableVariant", "Params", "Part", "Problem", "ProblemError", "Quantity", "Step",
     "TEMPLATES", "Template", "TemplateParams", "UnknownDifficulty", "UnknownTemplate", "generate_params",
     "gradeable", "make_problem", "mistake_values", "parse_params", "register", "solve", "unregister",
     "variant_seed",

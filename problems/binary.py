@@ -13,7 +13,9 @@ import math
 import random
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from . import mistakes, model
@@ -21,7 +23,7 @@ from .errors import InvalidParams
 from .exact import Exact
 from .model import Params
 from .numbers import parse_probability
-from .template import FollowThrough, Template
+from .template import FollowThrough, Quantity, Template
 
 TENTHS = tuple(Fraction(k, 10) for k in range(1, 10))
 # Two-decimal values that are not also one-decimal values.
@@ -46,16 +48,16 @@ PARAMS_SCHEMA: Mapping[str, Any] = {
     "additionalProperties": False,
 }
 
-# How each key is written in feedback, for the observation x.
-KEY_SYMBOLS = {
-    "marginal": "p(x = {x})",
-    "log_marginal": "ln p(x = {x})",
-    "posterior": "p(z = 1 | x = {x})",
-    "reconstruction": "the reconstruction term E_q[ln p(x = {x} | z)]",
-    "kl_prior": "KL(q ‖ p(z))",
-    "elbo": "the ELBO",
-    "gap": "the gap ln p(x = {x}) - ELBO",
-    "kl_posterior": "KL(q ‖ p(z | x = {x}))",
+# How feedback names each key, for the observation x.
+QUANTITIES = {
+    "marginal": Quantity("p(x = {x})"),
+    "log_marginal": Quantity("ln p(x = {x})"),
+    "posterior": Quantity("p(z = 1 | x = {x})"),
+    "reconstruction": Quantity("E_q[ln p(x = {x} | z)]", "reconstruction term"),
+    "kl_prior": Quantity("KL(q ‖ p(z))"),
+    "elbo": Quantity(noun="ELBO"),
+    "gap": Quantity("ln p(x = {x}) - ELBO", "gap"),
+    "kl_posterior": Quantity("KL(q ‖ p(z | x = {x}))"),
 }
 
 
@@ -161,5 +163,11 @@ class BinaryTemplate(Template[Params[Fraction]]):
     def mistake_values(self, params: Params[Fraction]) -> dict[str, dict[str, tuple[float, ...]]]:
         return mistakes.mistake_values(params, self.encoder, self.answer_keys)
 
-    def symbol(self, key: str, params: Params[Fraction]) -> str:
-        return KEY_SYMBOLS[key].format(x=params.x)
+    def quantity(self, key: str, params: Params[Fraction]) -> Quantity:
+        return _quantity(key, params.x)
+
+
+@cache  # 16 values at most; asked for every graded part and its inputs
+def _quantity(key: str, x: int) -> Quantity:
+    named = QUANTITIES[key]
+    return replace(named, symbol=named.symbol.format(x=x))

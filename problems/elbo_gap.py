@@ -104,7 +104,9 @@ class ElboGap(BinaryTemplate):
         ))
 
     def prompts(self, params: Params[Fraction]) -> dict[str, str]:
-        return statement.prompts(params, "the given encoder")
+        # The log is asked right after the marginal, so it may point back to it.
+        return {**statement.prompts(params, "the given encoder"),
+                "log_marginal": f"Its natural log, $\\ln p(x = {params.x})$."}
 
     def steps(self, params: Params[Fraction]) -> tuple[Step, ...]:
         # With float logs the marginal and the posterior stay exact rationals.

@@ -1,17 +1,22 @@
 """Exact answers: a rational plus a rational combination of logs of rationals.
 
 Every quantity of the model has this form, so one small type gives exact
-arithmetic, an exact zero test, sympy and LaTeX forms and a high-precision
-value without handing the work to a computer-algebra system each time.
+arithmetic, an exact zero test, sympy, LaTeX and student forms and a
+high-precision value without handing the work to a computer-algebra system
+each time.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
 
 from mpmath import libmp
+
+from .numbers import rational_text
 
 # Raw mpmath values at a fixed precision passed to every call: no shared,
 # mutable context, and a third of the time of mpmath's number objects.
@@ -108,13 +113,27 @@ class Exact:
             total = libmp.mpf_add(total, term, _PRECISION, _ROUND)
         return libmp.to_float(total, rnd=_ROUND)
 
+    @classmethod
+    def parse(cls, text: str) -> Exact:
+        """The inverse of `str`: the value a stored answer's sympy syntax stands for."""
+        return _parse(text)
+
     def __str__(self) -> str:
-        """Sympy's input syntax, e.g. `2/5*log(3/10) + 3/5*log(9/10)`."""
-        return _render(self, _str_rational, _str_log)
+        """Sympy's input syntax, for programs, e.g. `2/5*log(3/10) + 3/5*log(9/10)`."""
+        return _render(self, _SYMPY)
 
     def latex(self) -> str:
-        """LaTeX in sympy's style, e.g. `\\frac{2}{5} \\log{\\left(\\frac{3}{10} \\right)}`."""
-        return _render(self, _latex_rational, _latex_log)
+        """LaTeX with natural logs, e.g. `\\frac{2}{5} \\ln{\\left(\\frac{3}{10} \\right)}`."""
+        return _render(self, _LATEX)
+
+    def text(self) -> str:
+        """As a student reads it, the practice page's notation: `0.4 · ln(0.3) + 0.6 · ln(0.9)`."""
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        # Feedback asks for it on every graded part: worked out once per value.
+        return _render(self, _TEXT)
 
     def to_sympy(self):  # -> sympy.Expr; sympy is imported only where asked for
         """The same value as a sympy expression of rationals and logs."""
@@ -128,13 +147,24 @@ class Exact:
         return total
 
 
-def _render(value: Exact, rational, log) -> str:
+@dataclass(frozen=True)
+class _Notation:
+    """How one form writes a rational, a coefficient, a log and the product of the two."""
+
+    rational: Callable[[Fraction], str]
+    coefficient: Callable[[Fraction], str]
+    log: Callable[[Fraction], str]
+    times: str
+
+
+def _render(value: Exact, notation: _Notation) -> str:
     pieces: list[tuple[bool, str]] = []
     if value.rational != 0 or not value.logs:
-        pieces.append((value.rational < 0, rational(abs(value.rational))))
+        pieces.append((value.rational < 0, notation.rational(abs(value.rational))))
     for coefficient, argument in value.logs:
         magnitude = abs(coefficient)
-        term = log(argument) if magnitude == 1 else f"{rational(magnitude)}{_JOIN[rational]}{log(argument)}"
+        log = notation.log(argument)
+        term = log if magnitude == 1 else f"{notation.coefficient(magnitude)}{notation.times}{log}"
         pieces.append((coefficient < 0, term))
     negative, first = pieces[0]
     text = ("-" if negative else "") + first
@@ -143,25 +173,42 @@ def _render(value: Exact, rational, log) -> str:
     return text
 
 
-def _str_rational(value: Fraction) -> str:
-    return str(value)
-
-
-def _str_log(argument: Fraction) -> str:
-    return f"log({argument})"
-
-
 def _latex_rational(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
-def _latex_log(argument: Fraction) -> str:
-    return f"\\log{{\\left({_latex_rational(argument)} \\right)}}"
+def _text_coefficient(value: Fraction) -> str:
+    # (1/3) · ln(2): a bare 1/3 · ln(2) leaves the reader to settle the precedence.
+    text = rational_text(value)
+    return f"({text})" if "/" in text else text
 
 
-_JOIN = {_str_rational: "*", _latex_rational: " "}
+_SYMPY = _Notation(str, str, lambda argument: f"log({argument})", "*")
+_LATEX = _Notation(_latex_rational, _latex_rational,
+                   lambda argument: f"\\ln{{\\left({_latex_rational(argument)} \\right)}}", " ")
+_TEXT = _Notation(rational_text, _text_coefficient, lambda argument: f"ln({rational_text(argument)})", " · ")
+
+_RATIONAL = r"\d+(?:/\d+)?"
+_TERM = re.compile(rf"(?:({_RATIONAL})\*)?log\(({_RATIONAL})\)|({_RATIONAL})")
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> Exact:
+    """Sympy syntax as `str` writes it; the few answers of a stored problem recur at every grading."""
+    # Terms at even places, the signs between them at odd ones: "a - b + c" → [a, "-", b, "+", c].
+    pieces = re.split(r" ([+-]) ", text[1:] if text.startswith("-") else text)
+    signs = ["-" if text.startswith("-") else "+", *pieces[1::2]]
+    total = Exact()
+    for sign, piece in zip(signs, pieces[::2], strict=True):
+        match = _TERM.fullmatch(piece)
+        if match is None:
+            raise ValueError(f"{text!r} is not an exact answer as written by Exact")
+        coefficient, argument, rational = match.groups()
+        term = Exact.of(Fraction(rational)) if rational else Exact.ln(Fraction(argument)) * Fraction(coefficient or 1)
+        total += -term if sign == "-" else term
+    return total
 
 
 def _mp_rational(value: Fraction) -> tuple:

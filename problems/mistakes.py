@@ -27,14 +27,14 @@ MISTAKES: dict[str, Mistake] = {
                 "This is KL(p ‖ q): the divergence is weighted by the other distribution. "
                 "KL(q ‖ p) averages ln(q/p) under q, the encoder."),
         Mistake("kl_added", frozenset({"elbo"}),
-                "The KL term was added. The ELBO is the reconstruction term minus KL(q ‖ prior)."),
+                "The KL term was added. The ELBO is the reconstruction term minus KL(q ‖ p(z))."),
         Mistake("gap_sign", frozenset({"gap"}),
-                "The sign is flipped: this is ELBO − ln p(x). The gap is ln p(x) − ELBO, never negative."),
+                "The sign is flipped: this is ELBO - ln p(x). The gap is ln p(x) - ELBO, never negative."),
         Mistake("complement_missed", frozenset({"marginal", "posterior", "reconstruction"}),
-                "p(x = 1 | z) was used, but the observation is x = 0: "
-                "use p(x = 0 | z) = 1 − p(x = 1 | z)."),
+                "The decoder's p(x = 1 | z) was used, but the observation is x = 0: "
+                "use p(x = 0 | z) = 1 - p(x = 1 | z)."),
         Mistake("posterior_unnormalized", frozenset({"posterior"}),
-                "This is p(x | z = 1)·p(z = 1), the joint. Divide it by p(x) to get the posterior."),
+                "This is p(x | z = 1) · p(z = 1), the joint. Divide it by p(x) to get the posterior."),
         Mistake("posterior_wrong_state", frozenset({"posterior"}),
                 "This is p(z = 0 | x), the posterior of the other state; the question asks for z = 1."),
         Mistake("prior_ignored", frozenset({"marginal"}),

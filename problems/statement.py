@@ -23,11 +23,12 @@ def statement(params: Params[Fraction], task: str) -> str:
 
 
 def prompts(params: Params[Fraction], encoder: str) -> dict[str, str]:
-    """One short prompt per key of the model; `encoder` names the q the reconstruction term uses."""
+    """One short prompt per key of the model, each standing on its own whatever is asked before it;
+    `encoder` names the q the reconstruction term uses. A template may word its own."""
     x = params.x
     return {
         "marginal": f"The marginal likelihood $p(x = {x})$.",
-        "log_marginal": f"Its natural log, $\\ln p(x = {x})$.",
+        "log_marginal": f"The log marginal likelihood $\\ln p(x = {x})$.",
         "posterior": f"The posterior $p(z = 1 \\mid x = {x})$, by Bayes' rule.",
         "reconstruction": (
             f"The reconstruction term $\\mathbb{{E}}_{{q(z \\mid x = {x})}}[\\ln p(x = {x} \\mid z)]$, "

@@ -46,6 +46,33 @@ class Mistake:
 
 
 @dataclass(frozen=True)
+class Quantity:
+    """How feedback names a key: a formula, a noun or both ("reconstruction term E_q[…]").
+
+    A noun takes "your" and "the" before it; a bare formula such as p(x = 1)
+    takes "your" but no article, so sentences read right whichever a key has.
+    """
+
+    symbol: str = ""
+    noun: str = ""
+
+    @property
+    def name(self) -> str:
+        """The noun then the formula, e.g. "gap ln p(x = 1) - ELBO"."""
+        return f"{self.noun} {self.symbol}" if self.noun and self.symbol else self.noun or self.symbol
+
+    @property
+    def definite(self) -> str:
+        """As the subject of a sentence: "the ELBO", "p(x = 1)"."""
+        return f"the {self.name}" if self.noun else self.name
+
+    @property
+    def own(self) -> str:
+        """The student's answer to it: "your ELBO", "your p(x = 1)"."""
+        return f"your {self.name}"
+
+
+@dataclass(frozen=True)
 class FollowThrough(Generic[P]):
     """How a key follows from the student's own answers: the keys it is computed
     from and the formula. `value` may raise ValueError, ZeroDivisionError or
@@ -125,5 +152,13 @@ class Template(ABC, Generic[P]):
         """Key → mistake code → the value(s) it gives, where they differ from the right one."""
 
     @abstractmethod
-    def symbol(self, key: str, params: P) -> str:
-        """How a key is written in feedback, e.g. "p(x = 1)"."""
+    def quantity(self, key: str, params: P) -> Quantity:
+        """How feedback names a key, e.g. `Quantity("p(x = 1)")` or `Quantity(noun="ELBO")`."""
+
+    def follow_through_note(self, key: str, params: P, hints: bool) -> str | None:
+        """Why an answer to `key` that follows through still shows an earlier mistake, or None (the default).
+
+        The start of a sentence without an expected number when `hints`; the
+        grader ends it with the earlier answers that are wrong (": your ELBO = … is wrong.").
+        """
+        return None

@@ -85,6 +85,15 @@ class TightBound(BinaryTemplate):
     def prompts(self, params: Params[Fraction]) -> dict[str, str]:
         return statement.prompts(params, "the encoder set to the posterior")
 
+    def follow_through_note(self, key: str, params: Params[Fraction], hints: bool) -> str | None:
+        # A gap that follows from the student's own ln p(x) and ELBO but is not 0 still shows a mistake.
+        if key != "gap":
+            return None
+        if hints:
+            return (f"With q equal to the posterior, the ELBO must equal ln p(x = {params.x}), "
+                    "so this gap comes from an earlier mistake")
+        return "With q equal to the posterior, the gap must be 0, so a gap other than 0 comes from an earlier mistake"
+
     def steps(self, params: Params[Fraction]) -> tuple[Step, ...]:
         # With float logs the marginal and the posterior stay exact rationals.
         values = self.evaluate(params, math.log)

@@ -14,7 +14,7 @@ import pytest
 from api_helpers import assert_problem, submit
 from openapi_spec_validator import validate
 
-from problems import Exact, FollowThrough, InvalidParams, Mistake, Step, Template, register, unregister
+from problems import Exact, FollowThrough, InvalidParams, Mistake, Quantity, Step, Template, register, unregister
 from problems.numbers import parse_probability, rational_text
 
 COIN = "biased-coin"
@@ -101,8 +101,8 @@ class BiasedCoin(Template[CoinParams]):
     def mistake_values(self, params: CoinParams) -> dict[str, dict[str, tuple[float, ...]]]:
         return {"heads": {}, "biased": {"evidence_ignored": (float(params.prior * params.bias),)}}
 
-    def symbol(self, key: str, params: CoinParams) -> str:
-        return {"heads": "p(heads)", "biased": "p(biased | heads)"}[key]
+    def quantity(self, key: str, params: CoinParams) -> Quantity:
+        return {"heads": Quantity("p(heads)"), "biased": Quantity("p(biased | heads)")}[key]
 
 
 # p(heads) = 0.2 · 0.9 + 0.8 · 0.5 = 0.58; p(biased | heads) = 0.18 / 0.58 = 9/29.
@@ -192,7 +192,7 @@ def test_its_solution_is_exact(client, authored):
 def test_a_correct_submission_scores_1(client, authored):
     graded = submit(client, authored, {"heads": "0.58", "biased": "9/29"}).json
     assert graded["score"] == 1.0
-    assert [part["feedback"] for part in graded["parts"]] == ["Correct: p(heads) = 29/50 ≈ 0.5800.",
+    assert [part["feedback"] for part in graded["parts"]] == ["Correct: p(heads) = 0.58.",
                                                               "Correct: p(biased | heads) = 9/29 ≈ 0.3103."]
 
 

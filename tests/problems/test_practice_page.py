@@ -31,7 +31,7 @@ def test_rational_answers_are_exact_fractions():
     assert problem.answers["marginal"].exact == "3/5"
     assert problem.answers["posterior"].exact == "3/4"
     assert problem.answers["log_marginal"].exact == "log(3/5)"
-    assert problem.answers["log_marginal"].latex == "\\log{\\left(\\frac{3}{5} \\right)}"
+    assert problem.answers["log_marginal"].latex == "\\ln{\\left(\\frac{3}{5} \\right)}"
 
 
 def test_tight_gap_is_exactly_zero():

@@ -68,6 +68,6 @@ def test_each_answer_agrees_with_sympy(seed, template, difficulty):
 def test_latex_of_a_combination():
     exact = solve("elbo-gap", Params(Fraction(1, 2), Fraction(3, 10), Fraction(9, 10), 1, Fraction(3, 5)))
     assert exact["kl_prior"].latex() == (
-        "\\frac{2}{5} \\log{\\left(\\frac{4}{5} \\right)} + \\frac{3}{5} \\log{\\left(\\frac{6}{5} \\right)}"
+        "\\frac{2}{5} \\ln{\\left(\\frac{4}{5} \\right)} + \\frac{3}{5} \\ln{\\left(\\frac{6}{5} \\right)}"
     )
     assert str(exact["kl_prior"]) == "2/5*log(4/5) + 3/5*log(6/5)"
