@@ -111,16 +111,21 @@ def _decimals(step: float) -> int:
     return max(0, -math.floor(math.log10(step)))
 
 
-def point(problem: Problem, q: float) -> Point:
-    """The bound at q for this problem's model."""
-    params = problem.params
-    assert isinstance(params, model.Params)
-    likelihood_z0, likelihood_z1 = (float(v) for v in params.likelihoods())
-    p_z1 = float(params.p_z1)
-    log_marginal = math.log(model.marginal(p_z1, likelihood_z0, likelihood_z1))
-    posterior = model.posterior(p_z1, likelihood_z1, math.exp(log_marginal))
-    elbo = model.elbo(model.reconstruction(q, likelihood_z0, likelihood_z1, math.log), model.kl(q, p_z1, math.log))
-    return Point(q, elbo, model.gap(log_marginal, elbo), model.kl(q, posterior, math.log))
+@dataclass(frozen=True)
+class _Model:
+    """A variant's model in floats, read once for the ~200 points of a plot."""
+
+    p_z1: float
+    likelihood_z0: float
+    likelihood_z1: float
+    log_marginal: float
+    posterior: float
+
+    def at(self, q: float) -> Point:
+        """The bound at q."""
+        elbo = model.elbo(model.reconstruction(q, self.likelihood_z0, self.likelihood_z1, math.log),
+                          model.kl(q, self.p_z1, math.log))
+        return Point(q, elbo, model.gap(self.log_marginal, elbo), model.kl(q, self.posterior, math.log))
 
 
 def elbo_plot(problem: Problem) -> Plot | None:
@@ -133,11 +138,12 @@ def elbo_plot(problem: Problem) -> Plot | None:
     likelihood_z0, likelihood_z1 = params.likelihoods()
     marginal = model.marginal(params.p_z1, likelihood_z0, likelihood_z1)
     posterior = model.posterior(params.p_z1, likelihood_z1, marginal)
+    bound = _Model(float(params.p_z1), float(likelihood_z0), float(likelihood_z1), math.log(marginal),
+                   float(posterior))
     variant_q = float(Fraction(template.encoder(params, posterior)))
-    stops = sorted({k / STEPS for k in range(1, STEPS)} | {variant_q, float(posterior)})
-    points = tuple(point(problem, q) for q in stops)
-    log_marginal = math.log(float(marginal))
+    stops = sorted({k / STEPS for k in range(1, STEPS)} | {variant_q, bound.posterior})
+    points = tuple(bound.at(q) for q in stops)
     lowest = min(p.elbo for p in points)
-    margin = (log_marginal - lowest) * 0.05
-    return Plot(log_marginal, float(posterior), point(problem, variant_q), points,
-                lowest - margin, log_marginal + margin)
+    margin = (bound.log_marginal - lowest) * 0.05
+    return Plot(bound.log_marginal, bound.posterior, bound.at(variant_q), points,
+                lowest - margin, bound.log_marginal + margin)
