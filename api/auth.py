@@ -7,7 +7,8 @@ its hash, and the stored hash compared in constant time.
 - Instructor keys (``elbo-grader create-key``) may do everything.
 - A student token (issued with a problem set, see api.tokens) reaches only
   that student's problems in its set, the set's own view of them, and its
-  own submissions; never a solution, an answer key, grades or the roster.
+  own submissions; a solution only as the policy says (CONTRACT §12); never
+  an answer key, grades or the roster.
 - Without a token: practice problems (in no set), while practice is on.
 
 ``401``: credentials missing or unknown where needed; ``403``: known but not
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
 from flask import current_app, g, request
+from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,18 @@ WRITE_METHODS = frozenset({"POST", "PATCH"})
 
 
 V = TypeVar("V", bound=Callable[..., Any])
+
+# Who may call an operation, as its OpenAPI `security` says it.
+Security = list[dict[str, list[str]]]
+OPEN: Security = []  # no credentials
+PRACTICE: Security = [{}, {"bearer": []}]  # anonymous practice, or a token
+BEARER: Security = [{"bearer": []}]  # a token is required
+
+
+def access(security: Security) -> Callable[[V], V]:
+    """Route decorator documenting who may call the operation; the check is
+    the view's (or :func:`instructor_only`'s)."""
+    return Blueprint.doc(security=security)
 
 
 def hash_token(token: str) -> str:
@@ -93,9 +107,11 @@ _OPEN_BLUEPRINTS = frozenset({"api-docs", "swagger_ui"})
 
 def open_access(view: V) -> V:
     """Route decorator: the operation is open to anyone, so credentials are
-    not even read (a load balancer's probe with a stray header is no 401)."""
-    view.open_access = True  # type: ignore[attr-defined]
-    return view
+    not even read (a load balancer's probe with a stray header is no 401);
+    the OpenAPI document says it needs none."""
+    documented = access(OPEN)(view)
+    documented.open_access = True  # type: ignore[attr-defined]
+    return documented
 
 
 def _is_open() -> bool:
@@ -181,13 +197,6 @@ def authorize_problem(problem: StoredProblem, what: str = "problem") -> Caller:
     return who
 
 
-def authorize_solution(problem: StoredProblem) -> Caller:
-    who = authorize_problem(problem)
-    if who.kind == "student":
-        raise forbidden("A student token never reads a solution.")
-    return who
-
-
 def submitting_student(who: Caller, requested: str | None, problem: StoredProblem) -> str | None:
     """The student a submission is for: a student token implies its own,
     and only instructors (LMS) may name one. A problem of a set is one
@@ -222,15 +231,16 @@ def authorize_instructor() -> Caller:
 
 
 def instructor_only(view: V) -> V:
-    """Route decorator: :func:`authorize_instructor` before the view. Placed
-    above ``@blp.arguments``, others are refused before their body is read."""
+    """Route decorator: :func:`authorize_instructor` before the view, and a
+    bearer token in the OpenAPI document. Placed above ``@blp.arguments``,
+    others are refused before their body is read."""
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         authorize_instructor()
         return view(*args, **kwargs)
 
-    return cast(V, checked)
+    return access(BEARER)(cast(V, checked))
 
 
 def authorize_problem_set(problem_set_id: uuid.UUID) -> Caller:

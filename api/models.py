@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -120,6 +121,9 @@ class ProblemRecord(Base):
     params: Mapped[dict[str, Any]]
     policy: Mapped[dict[str, Any]]
     problem: Mapped[dict[str, Any]]
+    # The named mistakes the policy cannot tell from the right answer, as
+    # made (CONTRACT §12): [{"mistake", "key"}]; always empty for seeded variants.
+    undetectable: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set for a student's variant of a problem-set item; all null for practice.
     problem_set_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("problem_sets.id"), index=True)

@@ -19,6 +19,7 @@ from api import db
 from api.errors import not_found
 from api.models import ProblemRecord
 from grader import Policy
+from grader.undetectable import Undetectable
 from problems import Problem
 
 _EXTENSION = "elbo_grader.problems"
@@ -36,6 +37,7 @@ class StoredProblem:
     student_id: str | None
     policy: Policy
     problem: Problem
+    undetectable: tuple[Undetectable, ...]
 
     @property
     def is_practice(self) -> bool:
@@ -55,6 +57,7 @@ class StoredProblem:
             student_id=record.student_id,
             policy=Policy.from_json(record.policy),
             problem=problem or Problem.from_json(record.problem),
+            undetectable=tuple(Undetectable.from_json(mistake) for mistake in record.undetectable),
         )
 
 

@@ -20,13 +20,17 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from api.errors import answer_error
 from grader import Policy
 from grader.errors import InvalidPolicy
-from grader.policy import FEEDBACK_MODES
+from grader.policy import FEEDBACK_MODES, SOLUTION_MODES
 from grader.result import STATUSES
-from problems import DEFAULT_DIFFICULTY, TEMPLATES, Template
+from problems import DEFAULT_DIFFICULTY, TEMPLATES, InvalidParams, Template, parse_params
+from problems.sets import Item
 
 MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
 MAX_STUDENT_ID = 128
 DEFAULT_POLICY = Policy()
+# A practice problem's policy when none is given: the contract's defaults, its
+# solution open (practice problems stay readable by anyone, CONTRACT §12).
+PRACTICE_POLICY = Policy(solution="always")
 # What grader.Policy allows of a tolerance, a credit or a penalty, for the OpenAPI document.
 UNIT_BOUNDS = {"minimum": 0, "maximum": 1}
 # Part of the rules of _no_control_characters and _printable_student_id, for the OpenAPI document.
@@ -141,6 +145,11 @@ class PolicySchema(Schema):
     )
     attempt_penalty = JsonFloat(load_default=DEFAULT_POLICY.attempt_penalty, metadata=UNIT_BOUNDS)
     feedback = fields.String(load_default=DEFAULT_POLICY.feedback, metadata={"enum": list(FEEDBACK_MODES)})
+    solution = fields.String(
+        load_default=PRACTICE_POLICY.solution,
+        metadata={"enum": list(SOLUTION_MODES),
+                  "description": "When a student token may see the solution (CONTRACT §12)."},
+    )
 
     @post_load
     def _policy(self, data: dict, **kwargs) -> Policy:
@@ -282,6 +291,18 @@ class ProblemCreateSchema(Schema):
                 )
 
 
+class UndetectableSchema(Schema):
+    mistake = fields.String(metadata={"description": "The code of a named mistake."})
+    key = fields.String(metadata={"description": "The answer key it passes for correct on."})
+
+
+def Undetectables() -> fields.List:
+    return fields.List(
+        fields.Nested(UndetectableSchema),
+        metadata={"description": "Instructors only: the named mistakes the policy would grade correct."},
+    )
+
+
 class PartSchema(Schema):
     key = fields.String()
     prompt = fields.String()
@@ -297,6 +318,7 @@ class ProblemSchema(Schema):
     parts = fields.List(fields.Nested(PartSchema))
     policy = fields.Nested(PolicySchema)
     created_at = fields.DateTime()
+    undetectable = Undetectables()
 
 
 class StepSchema(Schema):
@@ -403,6 +425,11 @@ class SetPolicySchema(PolicySchema):
         load_default=False,
         metadata={"description": "Whether submissions after due_at count toward the grade book."},
     )
+    solution = fields.String(
+        load_default=DEFAULT_POLICY.solution,
+        metadata={"enum": list(SOLUTION_MODES),
+                  "description": "When a student token may see the solution (CONTRACT §12)."},
+    )
 
 
 def _unique(ids: list[str]) -> None:
@@ -429,8 +456,29 @@ def Roster(min_size: int, **kwargs) -> fields.List:
 
 
 class ItemSchema(Schema):
+    """A seeded item (a difficulty) or an authored one (params, the same for every student)."""
+
     template = TemplateId(required=True)
-    difficulty = Difficulty(load_default=DEFAULT_DIFFICULTY)
+    difficulty = Difficulty(allow_none=True, load_default=None)
+    params = TemplateParams(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "An authored variant, given to every student; then no difficulty."},
+    )
+
+    @validates_schema
+    def _authored_has_no_difficulty(self, data, **kwargs):
+        if data.get("params") is not None and data.get("difficulty") is not None:
+            raise ValidationError({"difficulty": ["An authored item (params) has no difficulty."]})
+
+    @post_load
+    def _item(self, data, **kwargs) -> Item:
+        if data["params"] is None:
+            return Item(data["template"], data["difficulty"] or DEFAULT_DIFFICULTY)
+        try:
+            return Item.authored(data["template"], parse_params(data["template"], data["params"]))
+        except InvalidParams as error:
+            raise ValidationError({"params": {name: [message] for name, message in error.errors.items()}}) from None
 
 
 def _set_title(**options) -> fields.String:
@@ -508,7 +556,9 @@ class IssuedStudentSchema(Schema):
 
 class ItemOutSchema(Schema):
     template = fields.String()
-    difficulty = fields.String()
+    difficulty = fields.String(allow_none=True, metadata={"description": "null for an authored item."})
+    params = TemplateParams(allow_none=True, metadata={"description": "An authored item's params; else null."})
+    undetectable = Undetectables()
 
 
 class ProblemSetCreatedSchema(Schema):
@@ -532,6 +582,15 @@ class StudentsAddedSchema(ProblemSetCreatedSchema):
     )
 
 
+class ItemProgressSchema(ProblemRefSchema):
+    best_score = fields.Float(
+        allow_none=True, metadata={"description": "The best counted score; null if none counts."}
+    )
+    attempts = fields.Integer(metadata={"description": "Submissions made, late ones included."})
+    attempts_left = fields.Integer(allow_none=True, metadata={"description": "null: no limit."})
+    solution_open = fields.Boolean(metadata={"description": "Whether the solution is open to the student."})
+
+
 class ProblemSetSchema(Schema):
     """An instructor's view (with seed and student_count) or a student's
     (with student_id and their problems)."""
@@ -549,7 +608,8 @@ class ProblemSetSchema(Schema):
     student_count = fields.Integer(metadata={"description": "Instructors only: the roster's size."})
     student_id = fields.String(metadata={"description": "Student tokens only: whose view this is."})
     problems = fields.List(
-        fields.Nested(ProblemRefSchema), metadata={"description": "Student tokens only: their problems."}
+        fields.Nested(ItemProgressSchema),
+        metadata={"description": "Student tokens only: their problems, with their progress on each."},
     )
 
 

@@ -1,15 +1,19 @@
-"""The grading policy of a problem: tolerances, credit, attempts, feedback."""
+"""The grading policy of a problem: tolerances, credit, attempts, feedback,
+and when a student may see the solution."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from typing import Any
 
 from .errors import InvalidPolicy
 
 FEEDBACK_MODES = ("full", "hints")
+# When a student may read the solution, or see expected numbers (contract §12).
+SOLUTION_MODES = ("never", "after_attempts", "after_due", "always")
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,9 @@ class Policy:
     feedback: str = "full"
     # Whether submissions after a set's due date count toward its grade book.
     count_late: bool = False
+    # When a student may see the solution: closed unless said otherwise (a
+    # problem set's default; practice problems are given "always" by the API).
+    solution: str = "never"
 
     def __post_init__(self) -> None:
         errors = _problems_with(self)
@@ -71,4 +78,26 @@ def _problems_with(policy: Policy) -> dict[str, str]:
         errors["count_late"] = "must be true or false"
     if policy.feedback not in FEEDBACK_MODES:
         errors["feedback"] = "must be \"full\" or \"hints\""
+    if policy.solution not in SOLUTION_MODES:
+        errors["solution"] = "must be one of " + ", ".join(f'"{mode}"' for mode in SOLUTION_MODES)
     return errors
+
+
+def solution_open(policy: Policy, *, attempts_used: int, best_score: float | None, due_at: datetime | None,
+                  now: datetime) -> bool:
+    """Whether a student may see the solution of a problem (contract §12): the
+    one rule behind the solution endpoint, the numbers in submission responses
+    and the student's view of a set.
+
+    `attempts_used` and `best_score` are the student's on the problem (every
+    submission, late ones included); `due_at` is the date that holds for them.
+    """
+    if policy.solution == "always":
+        return True
+    if policy.solution == "after_attempts":
+        # Nothing left to try: every attempt used, or full marks already.
+        used_up = policy.max_attempts is not None and attempts_used >= policy.max_attempts
+        return used_up or (best_score is not None and best_score >= 1.0)
+    if policy.solution == "after_due":
+        return due_at is not None and now > due_at
+    return False

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask import Response, url_for
 from flask.views import MethodView
 
 from api import db, idempotency
-from api.auth import authorize_problem_set, instructor_only
+from api.auth import BEARER, access, authorize_problem_set, instructor_only
 from api.idempotency import Outcome
 from api.resources.paging import paginated
 from api.resources.problems import LOCATION
@@ -24,8 +23,8 @@ from api.schemas import ProblemSetChangeSchema, ProblemSetCreatedSchema, Problem
 from api.services import problem_sets, rosters
 from api.services.issuing import IssuedStudent, ProblemRef
 from api.services.problem_sets import InstructorView, ProblemSet, StudentView
+from api.services.progress import ItemProgress
 from api.smorest import Blueprint
-from problems.sets import Item
 
 blp = Blueprint(
     "problem_sets",
@@ -46,12 +45,12 @@ def json_response(body: object, status: int = 200) -> Response:
 
 
 def set_json(problem_set: ProblemSet) -> dict[str, Any]:
-    """The set's own fields, JSON-ready."""
+    """The set's own fields, JSON-ready, as instructors see them."""
     return {
         "id": str(problem_set.id),
         "title": problem_set.title,
         "seed": problem_set.seed,
-        "items": [{"template": item.template, "difficulty": item.difficulty} for item in problem_set.items],
+        "items": [item.to_json() for item in problem_set.items],
         "policy": problem_set.policy.to_json(),
         "due_at": iso(problem_set.due_at),
         "created_at": iso(problem_set.created_at),
@@ -86,12 +85,21 @@ def with_tokens(body: Any) -> Any:
     return body
 
 
+def progress_json(progress: ItemProgress) -> dict[str, Any]:
+    return {"item": progress.item, "problem_id": str(progress.problem_id), "best_score": progress.best_score,
+            "attempts": progress.attempts, "attempts_left": progress.attempts_left,
+            "solution_open": progress.solution_open}
+
+
 def view_json(view: InstructorView | StudentView) -> dict[str, Any]:
     if isinstance(view, InstructorView):
         return {**set_json(view.problem_set), "student_count": view.student_count}
     body = set_json(view.problem_set)
+    # Neither the seed nor what the policy cannot detect is a student's business.
     del body["seed"]
-    return {**body, "student_id": view.student_id, "problems": refs_json(view.problems)}
+    for item in body["items"]:
+        del item["undetectable"]
+    return {**body, "student_id": view.student_id, "problems": [progress_json(p) for p in view.problems]}
 
 
 @blp.route("")
@@ -108,7 +116,7 @@ class ProblemSets(MethodView):
         and ``page_size`` (at most 100); the totals are in the
         ``X-Pagination`` header."""
         views = paginated(pagination_parameters, lambda window: problem_sets.list_sets(db.session(), window))
-        return [{**asdict(view.problem_set), "student_count": view.student_count} for view in views]
+        return json_response([view_json(view) for view in views])
 
     @instructor_only
     @blp.arguments(ProblemSetCreateSchema)
@@ -130,8 +138,7 @@ class ProblemSets(MethodView):
             return Outcome(201, body, url_for("problem_sets.ProblemSetById", problem_set_id=created.problem_set.id))
 
         def prepare() -> problem_sets.NewSet:
-            items = [Item(**item) for item in body["items"]]
-            return problem_sets.prepare_set(body["title"], items, body["students"], seed=body["seed"],
+            return problem_sets.prepare_set(body["title"], body["items"], body["students"], seed=body["seed"],
                                             policy=body["policy"], due_at=body["due_at"])
 
         return idempotency.run(work, prepare=prepare, redact=without_tokens, restore=with_tokens)
@@ -141,12 +148,15 @@ class ProblemSets(MethodView):
 class ProblemSetById(MethodView):
     @blp.response(200, ProblemSetSchema)
     @blp.errors(401, 404)
+    @access(BEARER)
     def get(self, problem_set_id):
         """Read a problem set
 
-        Instructors: the set with its seed and the roster's size. A student
-        token of the set: the set without its seed, and that student's own
-        problems and due date (never a token, nor anyone else's)."""
+        Instructors: the set with its seed, the roster's size and each
+        item's undetectable mistakes. A student token of the set: the set
+        without those, and that student's own problems with their progress
+        on each (best score, attempts used and left, whether the solution is
+        open to them) and due date (never a token, nor anyone else's)."""
         who = authorize_problem_set(problem_set_id)
         return json_response(view_json(problem_sets.read_set(db.session(), problem_set_id, who)))
 

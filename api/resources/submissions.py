@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from flask import url_for
 from flask.views import MethodView
 from sqlalchemy.orm import Session
 
 from api import db, idempotency
-from api.auth import authorize_problem, submitting_student, visible_scope
+from api.auth import PRACTICE, access, authorize_problem, submitting_student, visible_scope
 from api.errors import not_found
 from api.idempotency import Outcome
 from api.resources.paging import paginated
@@ -37,22 +34,22 @@ def submission_view(submission: Submission) -> dict:
     }
 
 
-def submission_json(row: Mapping[str, Any]) -> dict:
-    """What SubmissionSchema dumps for a submission row just stored, built
+def submission_json(submission: Submission) -> dict:
+    """What SubmissionSchema dumps for a submission just stored, built
     directly: a submission's POST is the service's hot path, and the schema's
     nested dump of the parts and steps cost it 0.2-0.3 ms of CPU. The result
     is the grader's JSON already; tests check that both agree."""
-    result = row["result"]
+    result = submission.result
     return {
-        "id": str(row["id"]),
-        "problem_id": str(row["problem_id"]),
-        "student_id": row["student_id"],
-        "attempt": row["attempt"],
+        "id": str(submission.id),
+        "problem_id": str(submission.problem_id),
+        "student_id": submission.student_id,
+        "attempt": submission.attempt,
         "score": result["score"],
         "parts": result["parts"],
         "steps": result["steps"],
-        "late": row["late"],
-        "created_at": row["created_at"].isoformat(),
+        "late": submission.late,
+        "created_at": submission.created_at.isoformat(),
     }
 
 
@@ -62,6 +59,7 @@ class Submissions(MethodView):
     @blp.response(201, SubmissionSchema, headers=LOCATION)
     @blp.doc(parameters=[idempotency.HEADER_PARAMETER])
     @blp.errors(400, 401, 403, 404, 409, 413, 415, 429)
+    @access(PRACTICE)
     def post(self, body, problem_id):
         """Grade and store a submission
 
@@ -71,14 +69,17 @@ class Submissions(MethodView):
         does an instructor key (``student_id`` omitted or theirs). After the
         set's due date the submission is graded and marked ``late``. Safe to
         retry with an ``Idempotency-Key``: the retry gets the first response
-        and uses no attempt."""
+        and uses no attempt. While the solution is closed to a student, their
+        response has no expected numbers (graded as with feedback ``hints``)."""
         stored = find_problem(problem_id)
-        student_id = submitting_student(authorize_problem(stored), body["student_id"], stored)
+        who = authorize_problem(stored)
+        student_id = submitting_student(who, body["student_id"], stored)
 
         def work(session: Session, graded: GradeResult) -> Outcome:
-            row = submissions.store_submission(session, stored, student_id, body["answers"], graded)
+            made = submissions.store_submission(session, stored, student_id, body["answers"], graded)
+            (shown,) = submissions.as_shown(session, stored, who, [made])
             return Outcome(
-                201, submission_json(row), url_for("submissions.SubmissionById", submission_id=row["id"])
+                201, submission_json(shown), url_for("submissions.SubmissionById", submission_id=shown.id)
             )
 
         return idempotency.run(work, prepare=lambda: submissions.grade_answers(stored, body["answers"]))
@@ -86,6 +87,7 @@ class Submissions(MethodView):
     @blp.response(200, SubmissionSchema(many=True))
     @blp.paginate()
     @blp.errors(401, 404)
+    @access(PRACTICE)
     def get(self, problem_id, pagination_parameters):
         """List a problem's submissions
 
@@ -93,22 +95,27 @@ class Submissions(MethodView):
         token its own, anonymous callers the anonymous practice ones.
         Paginated by ``page`` and ``page_size`` (at most 100); the totals are
         in the ``X-Pagination`` header."""
-        scope = visible_scope(authorize_problem(find_problem(problem_id)))
+        stored = find_problem(problem_id)
+        who = authorize_problem(stored)
         page = paginated(
             pagination_parameters,
-            lambda window: submissions.list_submissions(db.session(), problem_id, scope, window),
+            lambda window: submissions.list_submissions(db.session(), problem_id, visible_scope(who), window),
         )
-        return [submission_view(submission) for submission in page]
+        return [submission_view(submission) for submission in submissions.as_shown(db.session(), stored, who, page)]
 
 
 @blp.route("/submissions/<uuid:submission_id>")
 class SubmissionById(MethodView):
     @blp.response(200, SubmissionSchema)
     @blp.errors(401, 404)
+    @access(PRACTICE)
     def get(self, submission_id):
         """Read a submission"""
         submission = submissions.find_submission(db.session(), submission_id)
-        scope = visible_scope(authorize_problem(find_problem(submission.problem_id), what="submission"))
+        stored = find_problem(submission.problem_id)
+        who = authorize_problem(stored, what="submission")
+        scope = visible_scope(who)
         if scope is not None and submission.student_scope != scope:
             raise not_found("submission")
-        return submission_view(submission)
+        (shown,) = submissions.as_shown(db.session(), stored, who, [submission])
+        return submission_view(shown)

@@ -74,7 +74,8 @@ def problem_refs(session: Session, problem_set_id: uuid.UUID,
 def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issued:
     """Each student's token and variant of each item, in roster order
     (positions are given by :func:`insert_issued`)."""
-    items = [Item(item["template"], item["difficulty"]) for item in record.items]
+    # An item's undetectable mistakes are its problems' too (CONTRACT §12).
+    items = [(Item.from_json(data), data.get("undetectable", [])) for data in record.items]
     secret = server_secret()
     issued = Issued()
     for student in students:
@@ -90,7 +91,7 @@ def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issue
             }
         )
         refs = []
-        for index, item in enumerate(items):
+        for index, (item, undetectable) in enumerate(items):
             problem = student_problem(record.seed, student, index, item)
             made = problem.to_json()
             problem_id = uuid.uuid4()
@@ -103,6 +104,7 @@ def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issue
                     "params": made["params"],
                     "policy": record.policy,
                     "problem": made,
+                    "undetectable": undetectable,
                     "created_at": now,
                     "problem_set_id": record.id,
                     "student_id": student,

@@ -1,9 +1,10 @@
 """Problem sets: a roster turned into an assignment (CONTRACT §8, §9; issue 5).
 
 Each student gets their own variant of each item and an access token to
-reach it (api.services.issuing). Instructors see a set with its seed and
-the roster's size; a student sees it without the seed, with their own
-problems and due date.
+reach it (api.services.issuing). Instructors see a set with its seed, the
+roster's size and each authored item's undetectable mistakes; a student sees
+it without those, with their own problems, their progress on each, and
+their due date.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -21,11 +23,35 @@ from api import db
 from api.auth import Caller
 from api.errors import not_found
 from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at_of, late, utcnow
-from api.services.issuing import Issued, IssuedStudent, ProblemRef, insert_issued, issue, problem_refs
+from api.services.issuing import Issued, IssuedStudent, insert_issued, issue
 from api.services.paging import Page, Window, page_of
-from api.services.problems import pick_seed
+from api.services.problems import pick_seed, undetectable_of
+from api.services.progress import ItemProgress, set_progress
 from grader import Policy
-from problems.sets import Item
+from grader.undetectable import Undetectable
+from problems.sets import Item, item_problem
+
+
+@dataclass(frozen=True)
+class SetItem:
+    """An item of a set, with the named mistakes its policy cannot detect
+    (CONTRACT §12: an authored item's, computed when the set is made)."""
+
+    item: Item
+    undetectable: tuple[Undetectable, ...]
+
+    @classmethod
+    def made(cls, item: Item, policy: Policy) -> SetItem:
+        authored = item_problem(item)
+        return cls(item, () if authored is None else undetectable_of(authored, policy))
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.item.to_json(), "undetectable": [mistake.to_json() for mistake in self.undetectable]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SetItem:
+        # Sets made before authored items store neither params nor this list.
+        return cls(Item.from_json(data), tuple(Undetectable.from_json(m) for m in data.get("undetectable", ())))
 
 
 @dataclass(frozen=True)
@@ -35,7 +61,7 @@ class ProblemSet:
     id: uuid.UUID
     title: str
     seed: int
-    items: tuple[Item, ...]
+    items: tuple[SetItem, ...]
     policy: Policy
     due_at: datetime | None
     created_at: datetime
@@ -46,7 +72,7 @@ class ProblemSet:
             record.id,
             record.title,
             record.seed,
-            tuple(Item(item["template"], item["difficulty"]) for item in record.items),
+            tuple(SetItem.from_json(item) for item in record.items),
             Policy.from_json(record.policy),
             record.due_at,
             record.created_at,
@@ -62,11 +88,11 @@ class InstructorView:
 @dataclass(frozen=True)
 class StudentView:
     """A student's view: never the seed (with it, anyone could work out
-    everyone's variants), their own due date and problems."""
+    everyone's variants), their own due date, problems and progress."""
 
     problem_set: ProblemSet
     student_id: str
-    problems: tuple[ProblemRef, ...]
+    problems: tuple[ItemProgress, ...]
 
 
 @dataclass(frozen=True)
@@ -145,8 +171,9 @@ def read_set(session: Session, problem_set_id: uuid.UUID, who: Caller) -> Instru
     if who.kind == "instructor" or who.student_id is None:
         return instructor_view(session, record)
     due_at = session.scalar(select(due_at_of(who.student_id)).where(ProblemSetRecord.id == record.id))
-    problems = problem_refs(session, record.id, who.student_id).get(who.student_id, [])
-    return StudentView(replace(ProblemSet.of(record), due_at=due_at), who.student_id, tuple(problems))
+    problem_set = replace(ProblemSet.of(record), due_at=due_at)
+    progress = set_progress(session, record.id, who.student_id, problem_set.policy, due_at)
+    return StudentView(problem_set, who.student_id, progress)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -166,12 +193,13 @@ def prepare_set(title: str, items: Sequence[Item], students: list[str], *, seed:
                 policy: Policy | None = None, due_at: datetime | None = None) -> NewSet:
     """A set for a roster (a seed is picked when none is given)."""
     now = utcnow()
+    policy = policy or Policy()
     record = ProblemSetRecord(
         id=uuid.uuid4(),
         title=title,
         seed=pick_seed(seed),
-        items=[{"template": item.template, "difficulty": item.difficulty} for item in items],
-        policy=(policy or Policy()).to_json(),
+        items=[SetItem.made(item, policy).to_json() for item in items],
+        policy=policy.to_json(),
         due_at=_utc(due_at),
         created_at=now,
     )

@@ -63,4 +63,6 @@ DEFAULT_POLICY = {
     "max_attempts": None,
     "attempt_penalty": 0.0,
     "feedback": "full",
+    # Practice problems stay readable by anyone (contract §12).
+    "solution": "always",
 }

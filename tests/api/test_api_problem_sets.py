@@ -20,7 +20,8 @@ from problems.sets import Item, student_problem
 
 SETS = "/api/v1/problem-sets"
 ITEMS = [{"template": "elbo-gap", "difficulty": "standard"}, {"template": "tight-bound"}]
-DEFAULT_SET_POLICY = {**DEFAULT_POLICY, "count_late": False}
+# A set's solution is closed to students unless its policy says when it opens (§12).
+DEFAULT_SET_POLICY = {**DEFAULT_POLICY, "count_late": False, "solution": "never"}
 
 
 def params_of(client, headers, created: dict) -> dict[str, list[dict]]:
@@ -46,8 +47,8 @@ def test_create_answers_201_with_location_and_the_contract_shape(client, instruc
     assert list(created) == ["id", "title", "seed", "items", "policy", "due_at", "created_at", "students"]
     assert (created["title"], created["seed"], created["due_at"]) == ("Week 6: the ELBO", 2026, None)
     assert created["items"] == [
-        {"template": "elbo-gap", "difficulty": "standard"},
-        {"template": "tight-bound", "difficulty": "standard"},
+        {"template": "elbo-gap", "difficulty": "standard", "params": None, "undetectable": []},
+        {"template": "tight-bound", "difficulty": "standard", "params": None, "undetectable": []},
     ]
     assert created["policy"] == DEFAULT_SET_POLICY
     assert [entry["student_id"] for entry in created["students"]] == ["alice", "bob"]
@@ -405,14 +406,17 @@ def test_set_view_for_a_student_has_only_their_own_problems_and_no_seed(client, 
     alice = created["students"][0]
     response = client.get(set_path(created["id"]), headers=bearer(alice["access_token"]))
     view = response.json
+    progress = {"best_score": None, "attempts": 0, "attempts_left": None, "solution_open": False}
     assert view == {
-        **{k: created[k] for k in ("id", "title", "items", "policy", "due_at", "created_at")},
+        **{k: created[k] for k in ("id", "title", "policy", "due_at", "created_at")},
+        # What the policy cannot detect is the instructor's business.
+        "items": [{k: v for k, v in item.items() if k != "undetectable"} for item in created["items"]],
         "student_id": "alice",
-        "problems": alice["problems"],
+        "problems": [{**ref, **progress} for ref in alice["problems"]],
     }
     text = response.get_data(as_text=True)
     bob = created["students"][1]
-    assert "st_" not in text and bob["problems"][0]["problem_id"] not in text
+    assert '"st_' not in text and bob["problems"][0]["problem_id"] not in text  # no token, nor bob's
 
 
 def test_answer_key_matches_the_stored_problems(client, instructor):

@@ -108,9 +108,15 @@ def _posterior_expression(params):
     return f"{l1}*{prior}/({l0}*(1-{prior})+{l1}*{prior})"
 
 
-@pytest.mark.parametrize("feedback", ["full", "hints"])
-def test_hints_mode_shows_a_student_no_expected_number(client, instructor, feedback):
-    created = create_set(client, instructor, ["alice"], items=BOTH, seed=31, policy={"feedback": feedback})
+@pytest.mark.parametrize(
+    "feedback, solution, numbers_shown",
+    [("hints", "always", False), ("full", "never", False), ("full", "always", True)],
+)
+def test_a_student_sees_no_expected_number_with_hints_or_while_the_solution_is_closed(
+    client, instructor, feedback, solution, numbers_shown
+):
+    policy = {"feedback": feedback, "solution": solution}
+    created = create_set(client, instructor, ["alice"], items=BOTH, seed=31, policy=policy)
     alice = created["students"][0]
     token = bearer(alice["access_token"])
     bodies = [client.get(set_path(created["id"]), headers=token).json]
@@ -138,7 +144,7 @@ def test_hints_mode_shows_a_student_no_expected_number(client, instructor, feedb
             assert graded.status_code == 201
             bodies.append(graded.json)
             bodies.append(client.get(graded.headers["Location"], headers=token).json)
-            assert ("expected" in json.dumps(graded.json)) is (feedback == "full")
+            assert ("expected" in json.dumps(graded.json)) is numbers_shown
         bodies.append(listing(client, problem, token).json)
     text = json.dumps(_without(bodies, {"created_at", "due_at", "answer", "value"}), ensure_ascii=False)
     # Every exact value, to 4 and to 3 decimals; but not 0 (a tight bound's
@@ -151,7 +157,7 @@ def test_hints_mode_shows_a_student_no_expected_number(client, instructor, feedb
     }
     assert len(needles) > 20
     shown = sorted(needle for needle in needles if needle in text)
-    if feedback == "hints":
+    if not numbers_shown:
         assert shown == []
     else:
         assert len(shown) > len(needles) / 2  # the search finds numbers when they are there
