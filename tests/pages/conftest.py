@@ -31,8 +31,12 @@ app = api_tests.app
 client = api_tests.client
 instructor = api_tests.instructor
 make_set = api_tests.make_set
+# And its helpers: whichever conftest.py a run loads last is the module named
+# "conftest", which the API suite's modules import these from.
 Server = api_tests.Server
 TEST_SECRET_KEY = api_tests.TEST_SECRET_KEY
+create_set = api_tests.create_set
+as_assignment = api_tests.as_assignment
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
