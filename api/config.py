@@ -91,6 +91,12 @@ class Settings:
     # Proxies in front of the service that append to X-Forwarded-For; the
     # client address is taken that many hops back (0: the peer's address).
     trusted_proxies: int = 0
+    # A set or roster addition needing more problems than this is answered
+    # 202 at once and its problems made in the background (api.services.making);
+    # about 2.5 ms each, so the default keeps a request to a few seconds.
+    problems_at_once: int = 2000
+    # Seconds a background maker holds a set before another may take over.
+    making_lease: float = 30.0
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -110,6 +116,12 @@ def _rate_limit(environ: Mapping[str, str], kind: str, default: str) -> RateLimi
 def _proxies(raw: str) -> int:
     if not re.fullmatch(r"\s*[0-9]{1,2}\s*", raw) or int(raw) > 10:
         raise ValueError(f"ELBO_GRADER_TRUSTED_PROXIES={raw!r}: expected a number of proxies from 0 to 10")
+    return int(raw)
+
+
+def _count(name: str, raw: str) -> int:
+    if not re.fullmatch(r"\s*[0-9]{1,7}\s*", raw):
+        raise ValueError(f"{name}={raw!r}: expected a whole number from 0 to 9,999,999")
     return int(raw)
 
 
@@ -150,6 +162,7 @@ def load_settings(
         rate_limit_instructor=_rate_limit(environ, "INSTRUCTOR", "off"),
         trusted_proxies=_proxies(environ.get("ELBO_GRADER_TRUSTED_PROXIES", "0")),
         body_timeout=_seconds("ELBO_GRADER_BODY_TIMEOUT", environ.get("ELBO_GRADER_BODY_TIMEOUT", "5")),
+        problems_at_once=_count("ELBO_GRADER_PROBLEMS_AT_ONCE", environ.get("ELBO_GRADER_PROBLEMS_AT_ONCE", "2000")),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
     return dataclasses.replace(settings, **dict(overrides or {}))  # type: ignore[arg-type]

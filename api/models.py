@@ -81,6 +81,10 @@ class ProblemSetRecord(Base):
     policy: Mapped[dict[str, Any]]
     due_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while some students' problems are still to be made (a big roster is
+    # made in the background, api.making): the moment the maker's lease ends;
+    # a moment past is free to claim. Null once every problem is made.
+    making_until: Mapped[datetime | None]
 
 
 class StudentToken(Base):

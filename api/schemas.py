@@ -561,6 +561,15 @@ class ItemOutSchema(Schema):
     undetectable = Undetectables()
 
 
+def _set_status() -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(["making"]),
+        metadata={"description": "\"making\" while a big roster's problems are made in the background "
+                                 "(a creation or addition answered 202, and the set's view until then); "
+                                 "absent once every student has theirs."},
+    )
+
+
 class ProblemSetCreatedSchema(Schema):
     id = fields.UUID()
     title = fields.String()
@@ -569,7 +578,11 @@ class ProblemSetCreatedSchema(Schema):
     policy = fields.Nested(SetPolicySchema)
     due_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
-    students = fields.List(fields.Nested(IssuedStudentSchema))
+    status = _set_status()
+    students = fields.List(
+        fields.Nested(IssuedStudentSchema),
+        metadata={"description": "In roster order; with status \"making\" their problems are not listed yet."},
+    )
 
 
 class StudentsAddedSchema(ProblemSetCreatedSchema):
@@ -606,6 +619,11 @@ class ProblemSetSchema(Schema):
     )
     created_at = fields.DateTime()
     student_count = fields.Integer(metadata={"description": "Instructors only: the roster's size."})
+    status = _set_status()
+    students_ready = fields.Integer(
+        metadata={"description": "Instructors only, while status is \"making\": the students whose problems "
+                                 "are made so far."}
+    )
     student_id = fields.String(metadata={"description": "Student tokens only: whose view this is."})
     problems = fields.List(
         fields.Nested(ItemProgressSchema),

@@ -7,9 +7,14 @@ file (127.0.0.1 only), then:
    /api/v1/problem-sets`), a few times, and prints the times;
 2. submits one answer set per problem of the first set, each with its
    student's token, from a bounded pool of concurrent clients;
-3. times `GET …/grades` as JSON and as CSV.
+3. times `GET …/grades` as JSON and as CSV;
+4. creates the largest set the schema allows (5,000 students × 20 items,
+   answered 202, its problems made in the background) and times the
+   acknowledgement and a student's first read of the set (their 20 problems
+   made then); with `--wait-largest`, also until every problem is made.
 
-Targets: the set in <= 3 s, the grade book in <= 1 s.
+Targets: the set in <= 3 s, the grade book in <= 1 s, the largest set
+acknowledged in a few seconds.
 
     .venv/bin/python bench/bench_problem_sets.py [--students 1000] [--repeat 3] [--clients 8] [--workers N]
 """
@@ -65,11 +70,13 @@ def main() -> None:
     options.add_argument("--repeat", type=int, default=3, help="sets created (and grade books read)")
     options.add_argument("--clients", type=int, default=8, help="concurrent clients submitting")
     options.add_argument("--workers", type=int, help="passed to `elbo-grader serve` (default: its own)")
+    options.add_argument("--wait-largest", action="store_true", help="wait until the largest set is made")
     args = options.parse_args()
 
     roster = [f"student-{i:05d}@example.edu" for i in range(args.students)]
     with served(args.workers) as server:
         results = run(server.port, server.instructor, roster, args)
+        largest_times = largest(server.port, server.instructor, args.wait_largest)
 
     create_times, submit_seconds, submissions, answer_key_s, grade_times = results
     print(f"server: {' '.join(server.command)}; {args.students} students × {len(ITEMS)} items")
@@ -89,6 +96,30 @@ def main() -> None:
             f"GET …/grades{name:<18}{', '.join(f'{t * 1000:.0f}' for t in times)} ms"
             f"   (median {median * 1000:.0f} ms = {median / GRADES_TARGET_S:.0%} of the 1 s target)"
         )
+    for what, seconds in largest_times.items():
+        print(f"{what:<34}{seconds:.2f} s")
+
+
+def largest(port: int, instructor: dict, wait: bool) -> dict[str, float]:
+    """The largest set the schema allows: acknowledged, a student's first read, and (``wait``) all made."""
+    items = [{"template": "elbo-gap", "difficulty": "hard"}] * 20
+    body = {"title": "largest", "seed": 1, "items": items, "students": [f"s{i:04d}" for i in range(5000)]}
+    started = time.perf_counter()
+    status, _, data = request(port, "POST", "/api/v1/problem-sets", body, instructor)
+    expect(status, 202, "POST /problem-sets (5,000 × 20)", data)
+    times = {"POST 5,000 × 20 (202)": time.perf_counter() - started}
+    created = json.loads(data)
+    token = {"Authorization": f"Bearer {created['students'][2500]['access_token']}"}
+    seconds, (status, _, data) = timed(request, port, "GET", f"/api/v1/problem-sets/{created['id']}", None, token)
+    expect(status, 200, "GET a student's view of the largest set", data)
+    times["a student's first read (20 made)"] = seconds
+    while wait:
+        status, _, data = request(port, "GET", f"/api/v1/problem-sets/{created['id']}", None, instructor)
+        if "status" not in json.loads(data):
+            times["every problem made"] = time.perf_counter() - started
+            break
+        time.sleep(1)
+    return times
 
 
 def run(port: int, instructor: dict, roster: list[str], args):

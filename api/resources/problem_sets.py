@@ -20,7 +20,7 @@ from api.idempotency import Outcome
 from api.resources.paging import paginated
 from api.resources.problems import LOCATION
 from api.schemas import ProblemSetChangeSchema, ProblemSetCreatedSchema, ProblemSetCreateSchema, ProblemSetSchema
-from api.services import problem_sets, rosters
+from api.services import making, problem_sets, rosters
 from api.services.issuing import IssuedStudent, ProblemRef
 from api.services.problem_sets import InstructorView, ProblemSet, StudentView
 from api.services.progress import ItemProgress
@@ -85,6 +85,12 @@ def with_tokens(body: Any) -> Any:
     return body
 
 
+def making_json(making: bool) -> dict[str, str]:
+    """``status: "making"`` while a big roster's problems are made in the
+    background; absent once they are, so bodies keep the contract's shape."""
+    return {"status": "making"} if making else {}
+
+
 def progress_json(progress: ItemProgress) -> dict[str, Any]:
     return {"item": progress.item, "problem_id": str(progress.problem_id), "best_score": progress.best_score,
             "attempts": progress.attempts, "attempts_left": progress.attempts_left,
@@ -93,13 +99,22 @@ def progress_json(progress: ItemProgress) -> dict[str, Any]:
 
 def view_json(view: InstructorView | StudentView) -> dict[str, Any]:
     if isinstance(view, InstructorView):
-        return {**set_json(view.problem_set), "student_count": view.student_count}
+        progress = {"students_ready": view.students_ready} if view.making else {}
+        return {**set_json(view.problem_set), "student_count": view.student_count,
+                **making_json(view.making), **progress}
     body = set_json(view.problem_set)
     # Neither the seed nor what the policy cannot detect is a student's business.
     del body["seed"]
     for item in body["items"]:
         del item["undetectable"]
     return {**body, "student_id": view.student_id, "problems": [progress_json(p) for p in view.problems]}
+
+
+def started(response: Response) -> Response:
+    """A 202 (a big roster stored) sets its problems being made, once it has committed."""
+    if response.status_code == 202 and response.json is not None:
+        making.start(uuid.UUID(response.json["id"]))
+    return response
 
 
 @blp.route("")
@@ -121,6 +136,8 @@ class ProblemSets(MethodView):
     @instructor_only
     @blp.arguments(ProblemSetCreateSchema)
     @blp.response(201, ProblemSetCreatedSchema, headers=LOCATION)
+    @blp.alt_response(202, schema=ProblemSetCreatedSchema, headers=LOCATION,
+                      description="Stored; the problems of this big roster are being made (status \"making\").")
     @blp.doc(**IDEMPOTENCY)
     @blp.errors(400, 401, 403, 413, 415, 429)
     def post(self, body):
@@ -129,19 +146,26 @@ class ProblemSets(MethodView):
         Instructor key only. Each student gets a variant of each item, from
         the set seed, their id and the item's index alone, and an access
         token; the response lists them in roster order. Without a seed the
-        service picks one. Rosters of up to 5,000 students (bodies up to
-        1 MiB). Safe to retry with an ``Idempotency-Key``."""
+        service picks one. Rosters of up to 5,000 students (the body within
+        64 KiB). A roster needing more problems than the server makes at once
+        (2,000 by default) is answered ``202`` at once, with ``status:
+        "making"`` and each student's token but no problems yet: they are
+        made in the background (the set's view counts ``students_ready``), a
+        student's own at once when they first read the set. Safe to retry
+        with an ``Idempotency-Key``."""
 
         def work(session, new: problem_sets.NewSet) -> Outcome:
             created = problem_sets.create_set(session, new)
-            body = {**set_json(created.problem_set), "students": issued_json(created.students)}
-            return Outcome(201, body, url_for("problem_sets.ProblemSetById", problem_set_id=created.problem_set.id))
+            body = {**set_json(created.problem_set), **making_json(created.making),
+                    "students": issued_json(created.students)}
+            location = url_for("problem_sets.ProblemSetById", problem_set_id=created.problem_set.id)
+            return Outcome(202 if created.making else 201, body, location)
 
         def prepare() -> problem_sets.NewSet:
             return problem_sets.prepare_set(body["title"], body["items"], body["students"], seed=body["seed"],
                                             policy=body["policy"], due_at=body["due_at"])
 
-        return idempotency.run(work, prepare=prepare, redact=without_tokens, restore=with_tokens)
+        return started(idempotency.run(work, prepare=prepare, redact=without_tokens, restore=with_tokens))
 
 
 @blp.route("/<uuid:problem_set_id>")

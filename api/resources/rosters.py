@@ -16,8 +16,10 @@ from api.resources.problem_sets import (
     iso,
     issued_json,
     json_response,
+    making_json,
     refs_json,
     set_json,
+    started,
     with_tokens,
     without_tokens,
 )
@@ -72,6 +74,8 @@ class Students(MethodView):
     @instructor_only
     @blp.arguments(StudentsAddSchema)
     @blp.response(200, StudentsAddedSchema)
+    @blp.alt_response(202, schema=StudentsAddedSchema,
+                      description="Added; their problems are being made in the background (status \"making\").")
     @blp.doc(**IDEMPOTENCY)
     @blp.errors(400, 401, 403, 404, 413, 415, 429)
     def post(self, body, problem_set_id):
@@ -80,21 +84,25 @@ class Students(MethodView):
         Instructor key only. The response has the shape of the set's
         creation and lists only the students added, in request order; ids
         already on the roster are left as they are (variants and tokens
-        unchanged) and listed under ``ignored``. Safe to retry with an
+        unchanged) and listed under ``ignored``. Students whose problems are
+        made in the background (many of them, or a set still being made)
+        are answered ``202``, as a set's creation is. Safe to retry with an
         ``Idempotency-Key``."""
         record = problem_sets.find_set(db.session(), problem_set_id)
 
         def work(session, issued: Issued) -> Outcome:
             added = rosters.add_students(session, record, body["students"], issued)
             students = issued_json(added.students)
-            return Outcome(200, {**set_json(added.problem_set), "students": students, "ignored": list(added.ignored)})
+            answer = {**set_json(added.problem_set), **making_json(added.making), "students": students,
+                      "ignored": list(added.ignored)}
+            return Outcome(202 if added.making else 200, answer)
 
-        return idempotency.run(
+        return started(idempotency.run(
             work,
             prepare=lambda: rosters.new_students(db.session(), record, body["students"]),
             redact=without_tokens,
             restore=with_tokens,
-        )
+        ))
 
 
 @blp.route("/<uuid:problem_set_id>/students/<student_path:student_id>")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at
+from api.services import making
 from api.services.problem_sets import find_set
 from api.services.rosters import roster
 from grader import Policy
@@ -37,7 +38,7 @@ class AnswerKeyEntry:
 
 
 def answer_key(session: Session, problem_set_id: uuid.UUID) -> list[AnswerKeyEntry]:
-    find_set(session, problem_set_id)
+    making.require_made(session, find_set(session, problem_set_id), "answer key")
     rows = session.execute(
         select(
             ProblemRecord.student_id,

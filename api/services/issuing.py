@@ -46,6 +46,8 @@ class Issued:
     tokens: list[dict[str, Any]] = field(default_factory=list)
     problems: list[dict[str, Any]] = field(default_factory=list)
     students: list[IssuedStudent] = field(default_factory=list)
+    # The students' problems are to be made in the background (api.services.making).
+    pending: bool = False
 
     def without(self, present: set[str]) -> Issued:
         """What is left once the students ``present`` are taken out."""
@@ -53,6 +55,7 @@ class Issued:
             [row for row in self.tokens if row["student_id"] not in present],
             [row for row in self.problems if row["student_id"] not in present],
             [student for student in self.students if student.student_id not in present],
+            self.pending,
         )
 
 
@@ -71,13 +74,12 @@ def problem_refs(session: Session, problem_set_id: uuid.UUID,
     return refs
 
 
-def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issued:
-    """Each student's token and variant of each item, in roster order
+def issue(record: ProblemSetRecord, students: list[str], now: datetime, *, problems: bool = True) -> Issued:
+    """Each student's token and (unless ``problems`` is false: they are made
+    later, api.services.making) variant of each item, in roster order
     (positions are given by :func:`insert_issued`)."""
-    # An item's undetectable mistakes are its problems' too (CONTRACT §12).
-    items = [(Item.from_json(data), data.get("undetectable", [])) for data in record.items]
     secret = server_secret()
-    issued = Issued()
+    issued = Issued(pending=not problems and bool(students) and bool(record.items))
     for student in students:
         token = derive(secret, record.id, student, 0)
         issued.tokens.append(
@@ -90,30 +92,37 @@ def issue(record: ProblemSetRecord, students: list[str], now: datetime) -> Issue
                 "generation": 0,
             }
         )
-        refs = []
-        for index, (item, undetectable) in enumerate(items):
-            problem = student_problem(record.seed, student, index, item)
-            made = problem.to_json()
-            problem_id = uuid.uuid4()
-            issued.problems.append(
-                {
-                    "id": problem_id,
-                    "template": problem.template,
-                    "seed": problem.seed,
-                    "difficulty": problem.difficulty,
-                    "params": made["params"],
-                    "policy": record.policy,
-                    "problem": made,
-                    "undetectable": undetectable,
-                    "created_at": now,
-                    "problem_set_id": record.id,
-                    "student_id": student,
-                    "item": index,
-                }
-            )
-            refs.append(ProblemRef(index, problem_id))
-        issued.students.append(IssuedStudent(student, token, tuple(refs)))
+        rows = problem_rows(record, student, now) if problems else []
+        issued.problems += rows
+        refs = tuple(ProblemRef(row["item"], row["id"]) for row in rows)
+        issued.students.append(IssuedStudent(student, token, refs))
     return issued
+
+
+def problem_rows(record: ProblemSetRecord, student: str, now: datetime) -> list[dict[str, Any]]:
+    """The student's variant of each item, made and solved, as rows to insert."""
+    rows = []
+    for index, data in enumerate(record.items):
+        problem = student_problem(record.seed, student, index, Item.from_json(data))
+        made = problem.to_json()
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "template": problem.template,
+                "seed": problem.seed,
+                "difficulty": problem.difficulty,
+                "params": made["params"],
+                "policy": record.policy,
+                "problem": made,
+                # An item's undetectable mistakes are its problems' too (CONTRACT §12).
+                "undetectable": data.get("undetectable", []),
+                "created_at": now,
+                "problem_set_id": record.id,
+                "student_id": student,
+                "item": index,
+            }
+        )
+    return rows
 
 
 def insert_issued(session: Session, issued: Issued, first_position: int) -> None:

@@ -23,6 +23,7 @@ from api import db
 from api.auth import Caller
 from api.errors import not_found
 from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at_of, late, utcnow
+from api.services import making
 from api.services.issuing import Issued, IssuedStudent, insert_issued, issue
 from api.services.paging import Page, Window, page_of
 from api.services.problems import pick_seed, undetectable_of
@@ -83,6 +84,12 @@ class ProblemSet:
 class InstructorView:
     problem_set: ProblemSet
     student_count: int
+    # Students whose problems are made: all of them, unless a big roster is being made.
+    students_ready: int
+
+    @property
+    def making(self) -> bool:
+        return self.students_ready < self.student_count
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class StudentView:
 class Created:
     problem_set: ProblemSet
     students: tuple[IssuedStudent, ...]  # in roster order
+    making: bool  # their problems are made in the background (api.services.making)
 
 
 def find_set(session: Session, problem_set_id: uuid.UUID) -> ProblemSetRecord:
@@ -156,12 +164,18 @@ def list_sets(session: Session, window: Window) -> Page[InstructorView]:
     query = select(ProblemSetRecord, _roster_size()).order_by(
         ProblemSetRecord.created_at.desc(), ProblemSetRecord.id.desc()
     )
-    return page_of(session, query, window).map(lambda row: InstructorView(ProblemSet.of(row[0]), row[1]))
+    return page_of(session, query, window).map(lambda row: _instructor_view(session, row[0], row[1]))
 
 
 def instructor_view(session: Session, record: ProblemSetRecord) -> InstructorView:
+    making.resume_if_stalled(record)
     count = session.scalar(select(_roster_size()).where(ProblemSetRecord.id == record.id)) or 0
-    return InstructorView(ProblemSet.of(record), count)
+    return _instructor_view(session, record, count)
+
+
+def _instructor_view(session: Session, record: ProblemSetRecord, count: int) -> InstructorView:
+    ready = count if record.making_until is None else making.students_ready(session, record.id)
+    return InstructorView(ProblemSet.of(record), count, ready)
 
 
 def read_set(session: Session, problem_set_id: uuid.UUID, who: Caller) -> InstructorView | StudentView:
@@ -170,6 +184,11 @@ def read_set(session: Session, problem_set_id: uuid.UUID, who: Caller) -> Instru
     record = find_set(session, problem_set_id)
     if who.kind == "instructor" or who.student_id is None:
         return instructor_view(session, record)
+    if record.making_until is not None:
+        # A big roster is being made: this student's problems are made now if they are not yet.
+        making.resume_if_stalled(record)
+        if who.student_id in making.lacking(session, record.id, student_id=who.student_id):
+            making.make_for(record, [who.student_id])
     due_at = session.scalar(select(due_at_of(who.student_id)).where(ProblemSetRecord.id == record.id))
     problem_set = replace(ProblemSet.of(record), due_at=due_at)
     progress = set_progress(session, record.id, who.student_id, problem_set.policy, due_at)
@@ -194,6 +213,8 @@ def prepare_set(title: str, items: Sequence[Item], students: list[str], *, seed:
     """A set for a roster (a seed is picked when none is given)."""
     now = utcnow()
     policy = policy or Policy()
+    # A big roster is acknowledged now and its problems made in the background.
+    pending = making.background(len(students), len(items))
     record = ProblemSetRecord(
         id=uuid.uuid4(),
         title=title,
@@ -202,8 +223,9 @@ def prepare_set(title: str, items: Sequence[Item], students: list[str], *, seed:
         policy=policy.to_json(),
         due_at=_utc(due_at),
         created_at=now,
+        making_until=now if pending else None,
     )
-    return NewSet(record, issue(record, students, now))
+    return NewSet(record, issue(record, students, now, problems=not pending))
 
 
 def create_set(session: Session, new: NewSet) -> Created:
@@ -211,7 +233,7 @@ def create_set(session: Session, new: NewSet) -> Created:
     session.add(new.record)
     session.flush()
     insert_issued(session, new.issued, 0)
-    return Created(ProblemSet.of(new.record), tuple(new.issued.students))
+    return Created(ProblemSet.of(new.record), tuple(new.issued.students), new.issued.pending)
 
 
 class Keep(Enum):

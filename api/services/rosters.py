@@ -21,6 +21,7 @@ from api.auth import hash_token
 from api.errors import ApiError, not_found
 from api.models import ProblemSetRecord, StudentToken, utcnow
 from api.schemas import valid_student_id
+from api.services import making
 from api.services.issuing import Issued, IssuedStudent, ProblemRef, insert_issued, issue, problem_refs
 from api.services.problem_sets import ProblemSet, find_set, lock_set, mark_late
 from api.tokens import derive, server_secret
@@ -94,7 +95,8 @@ def roster_entries(session: Session, problem_set_id: uuid.UUID,
 
 
 def list_roster(session: Session, problem_set_id: uuid.UUID) -> list[RosterEntry]:
-    find_set(session, problem_set_id)
+    """The roster; while a big one is being made, its students' problems so far."""
+    making.resume_if_stalled(find_set(session, problem_set_id))
     return roster_entries(session, problem_set_id)
 
 
@@ -122,6 +124,7 @@ class Added:
     problem_set: ProblemSet
     students: tuple[IssuedStudent, ...]  # those added, in request order
     ignored: tuple[str, ...]  # already on the roster: left as they were
+    making: bool = False  # their problems are made in the background
 
 
 def _present(session: Session, problem_set_id: uuid.UUID) -> set[str]:
@@ -132,7 +135,10 @@ def new_students(session: Session, record: ProblemSetRecord, students: list[str]
     """The students not yet on the roster, issued: the slow part of adding
     them, done before the write transaction."""
     present = _present(session, record.id)
-    return issue(record, [student for student in students if student not in present], utcnow())
+    new = [student for student in students if student not in present]
+    # A set still being made takes its new students' problems the same way.
+    pending = record.making_until is not None or making.background(len(new), len(record.items))
+    return issue(record, new, utcnow(), problems=not pending)
 
 
 def add_students(session: Session, record: ProblemSetRecord, requested: list[str], issued: Issued) -> Added:
@@ -146,8 +152,10 @@ def add_students(session: Session, record: ProblemSetRecord, requested: list[str
         issued = issued.without(present)
     last = session.scalar(select(func.max(StudentToken.position)).where(StudentToken.problem_set_id == record.id))
     insert_issued(session, issued, 0 if last is None else last + 1)
+    if issued.pending:
+        making.mark_pending(session, record)
     ignored = tuple(student for student in requested if student in present)
-    return Added(ProblemSet.of(record), tuple(issued.students), ignored)
+    return Added(ProblemSet.of(record), tuple(issued.students), ignored, making=issued.pending)
 
 
 def set_student_due(problem_set_id: uuid.UUID, student_id: str, due_at: datetime | None) -> RosterEntry:
