@@ -61,7 +61,11 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.before_request(pages.authenticate)  # a page's caller is its session's
     ratelimit.init_app(app)  # after authenticate: limits are per caller
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        # The client's address from X-Forwarded-For, and the scheme the
+        # proxy was reached by (session cookies are Secure over HTTPS).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=1
+        )
     # Outermost: bodies are read whole, within the limit, before anything else runs.
     app.wsgi_app = BodyLimit(app.wsgi_app, settings.max_content_length, settings.body_timeout)  # type: ignore[method-assign]
     errors.init_app(app)

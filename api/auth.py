@@ -1,4 +1,4 @@
-"""Bearer tokens → a :class:`Caller`, and the access rules of CONTRACT §9.
+"""Bearer tokens → a :class:`Caller`, and the access rules of docs/api.md §9.
 
 Instructor keys are random 256-bit strings, student tokens HMACs (see
 api.tokens); only the SHA-256 of either is stored. A token is looked up by
@@ -7,7 +7,7 @@ its hash, and the stored hash compared in constant time.
 - Instructor keys (``elbo-grader create-key``) may do everything.
 - A student token (issued with a problem set, see api.tokens) reaches only
   that student's problems in its set, the set's own view of them, and its
-  own submissions; a solution only as the policy says (CONTRACT §12); never
+  own submissions; a solution only as the policy says (docs/api.md §12); never
   an answer key, grades or the roster.
 - Without a token: practice problems (in no set), while practice is on.
 

@@ -67,9 +67,9 @@ def parse_rate_limit(name: str, raw: str) -> RateLimit | None:
 class Settings:
     database_url: str
     # Anonymous practice: seeded problems, their solutions and submissions
-    # without a token (CONTRACT §9).
+    # without a token (docs/api.md §9).
     practice: bool = True
-    # Bodies over this many bytes are refused with 413 (CONTRACT §10).
+    # Bodies over this many bytes are refused with 413 (docs/api.md §10).
     max_content_length: int = 64 * 1024
     # Seconds a request body may go without a byte before it is a 408
     # (api.bodylimit): a client that stalls must not hold a sync worker.
@@ -81,7 +81,7 @@ class Settings:
     secret_key: str | None = None
     secret_key_file: str = ""
     # Writes (POSTs that store something) per caller, beyond which a 429
-    # (CONTRACT §10), counted in the database so that every worker and server
+    # (docs/api.md §10), counted in the database so that every worker and server
     # shares the count; None is no limit. Anonymous callers are counted per
     # client address, the others per token (api.ratelimit). From the
     # environment: 120/minute, 60/minute, off.

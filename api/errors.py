@@ -1,4 +1,4 @@
-"""Every error as ``application/problem+json`` (RFC 9457, CONTRACT §10).
+"""Every error as ``application/problem+json`` (RFC 9457, docs/api.md §10).
 
 Views, auth and the body parser raise :class:`ApiError` (or werkzeug's own
 HTTP exceptions); domain exceptions from ``problems`` and ``grader`` are

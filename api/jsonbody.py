@@ -1,7 +1,7 @@
 """Request bodies: JSON only, numbers read as the decimals they print as.
 
 A JSON ``0.1`` reaches the grader as ``Decimal("0.1")`` (1/10), not as the
-binary float nearest to it (CONTRACT §1, §5). ``NaN`` and ``Infinity``, which
+binary float nearest to it (docs/api.md §1, §5). ``NaN`` and ``Infinity``, which
 Python's json accepts but JSON does not, are malformed bodies.
 """
 

@@ -70,7 +70,7 @@ class ApiKey(Base):
 
 
 class ProblemSetRecord(Base):
-    """A class assignment (CONTRACT §8, issue 5)."""
+    """A class assignment (docs/api.md §8, issue 5)."""
 
     __tablename__ = "problem_sets"
 
@@ -126,7 +126,7 @@ class ProblemRecord(Base):
     policy: Mapped[dict[str, Any]]
     problem: Mapped[dict[str, Any]]
     # The named mistakes the policy cannot tell from the right answer, as
-    # made (CONTRACT §12): [{"mistake", "key"}]; always empty for seeded variants.
+    # made (docs/api.md §12): [{"mistake", "key"}]; always empty for seeded variants.
     undetectable: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set for a student's variant of a problem-set item; all null for practice.

@@ -1,4 +1,4 @@
-"""Rate limits on writes: the ``429`` of CONTRACT §10.
+"""Rate limits on writes: the ``429`` of docs/api.md §10.
 
 Every write counts against its caller's allowance: an instructor key's or a
 student token's own, and for anonymous callers their client address's (an

@@ -1,6 +1,6 @@
 """Request and response bodies (marshmallow 4); the OpenAPI document is built from them.
 
-Shapes and names are CONTRACT §4, §5 and §8. Bounds declared here mirror what the
+Shapes and names are docs/api.md §4, §5 and §8. Bounds declared here mirror what the
 domain validates again (``grader.Policy``, ``problems.parse_params``) so the
 document tells clients the truth.
 """
@@ -29,7 +29,7 @@ MAX_SEED = 2**63 - 1  # stored as a 64-bit integer
 MAX_STUDENT_ID = 128
 DEFAULT_POLICY = Policy()
 # A practice problem's policy when none is given: the contract's defaults, its
-# solution open (practice problems stay readable by anyone, CONTRACT §12).
+# solution open (practice problems stay readable by anyone, docs/api.md §12).
 PRACTICE_POLICY = Policy(solution="always")
 # What grader.Policy allows of a tolerance, a credit or a penalty, for the OpenAPI document.
 UNIT_BOUNDS = {"minimum": 0, "maximum": 1}
@@ -100,7 +100,7 @@ class NumberOrString(fields.Field):
 
 
 class Answers(fields.Dict):
-    """Answer key → a number or an expression string (CONTRACT §5, §7).
+    """Answer key → a number or an expression string (docs/api.md §5, §7).
 
     Type errors are reported like the reader's errors, under the key as
     ``{"message", "position"}``, so clients handle one shape.
@@ -130,7 +130,7 @@ class Answers(fields.Dict):
 
 
 class PolicySchema(Schema):
-    """CONTRACT §6; defaults are the contract's. Loads as a ``grader.Policy``,
+    """docs/api.md §6; defaults are the contract's. Loads as a ``grader.Policy``,
     whose rules are the ones that hold (the bounds here document them)."""
 
     abs_tol = JsonFloat(load_default=DEFAULT_POLICY.abs_tol, metadata=UNIT_BOUNDS)
@@ -148,7 +148,7 @@ class PolicySchema(Schema):
     solution = fields.String(
         load_default=PRACTICE_POLICY.solution,
         metadata={"enum": list(SOLUTION_MODES),
-                  "description": "When a student token may see the solution (CONTRACT §12)."},
+                  "description": "When a student token may see the solution (docs/api.md §12)."},
     )
 
     @post_load
@@ -402,7 +402,7 @@ class ProblemDetailsSchema(Schema):
     request_id = fields.String(metadata={"description": "500: quote it when reporting the error."})
 
 
-# Problem sets (CONTRACT §8, issue 5) ---------------------------------------
+# Problem sets (docs/api.md §8, issue 5) ---------------------------------------
 
 MAX_ITEMS = 20
 MAX_ROSTER = 5000
@@ -419,7 +419,7 @@ class StrictBoolean(fields.Boolean):
 
 
 class SetPolicySchema(PolicySchema):
-    """A problem set's policy: CONTRACT §6, and whether late work counts."""
+    """A problem set's policy: docs/api.md §6, and whether late work counts."""
 
     count_late = StrictBoolean(
         load_default=False,
@@ -428,7 +428,7 @@ class SetPolicySchema(PolicySchema):
     solution = fields.String(
         load_default=DEFAULT_POLICY.solution,
         metadata={"enum": list(SOLUTION_MODES),
-                  "description": "When a student token may see the solution (CONTRACT §12)."},
+                  "description": "When a student token may see the solution (docs/api.md §12)."},
     )
 
 

@@ -1,4 +1,4 @@
-"""Pages for people (CONTRACT §13): a blueprint of server-rendered HTML in the same app.
+"""Pages for people (docs/api.md §13): a blueprint of server-rendered HTML in the same app.
 
 The views (api.pages.views) call the same services and access rules as the
 JSON API. A page's caller comes from its session cookie (api.pages.sessions),

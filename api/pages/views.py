@@ -1,4 +1,4 @@
-"""The pages (CONTRACT §13): thin views over the same services as the JSON API.
+"""The pages (docs/api.md §13): thin views over the same services as the JSON API.
 
 Each view finds, authorizes and acts through api.services and api.auth,
 exactly as its JSON counterpart does; what differs is only that it answers

@@ -1,4 +1,4 @@
-"""A set's answer key and grade book (CONTRACT §8). Instructors only."""
+"""A set's answer key and grade book (docs/api.md §8). Instructors only."""
 
 from __future__ import annotations
 

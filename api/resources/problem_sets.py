@@ -1,4 +1,4 @@
-"""Problem sets: made for a roster, read, changed (CONTRACT §8, §9; issue 5).
+"""Problem sets: made for a roster, read, changed (docs/api.md §8, §9; issue 5).
 
 Views build JSON-ready bodies and serialise them once (their schemas
 document them): a roster of thousands is no work for marshmallow.

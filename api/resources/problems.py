@@ -1,4 +1,4 @@
-"""Problems and their solutions (CONTRACT §4)."""
+"""Problems and their solutions (docs/api.md §4)."""
 
 from __future__ import annotations
 

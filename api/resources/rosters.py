@@ -1,5 +1,5 @@
 """A set's roster: students with their access tokens, added, given their own
-due dates, revoked and reissued (CONTRACT §8, §9). Instructors only."""
+due dates, revoked and reissued (docs/api.md §8, §9). Instructors only."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Submissions: graded on arrival, committed before their 201 (CONTRACT §5)."""
+"""Submissions: graded on arrival, committed before their 201 (docs/api.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/templates: the exercise templates (CONTRACT §3)."""
+"""GET /api/v1/templates: the exercise templates (docs/api.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A set's answer key and grade book (CONTRACT §8), per student in roster order."""
+"""A set's answer key and grade book (docs/api.md §8), per student in roster order."""
 
 from __future__ import annotations
 

@@ -114,7 +114,7 @@ def problem_rows(record: ProblemSetRecord, student: str, now: datetime) -> list[
                 "params": made["params"],
                 "policy": record.policy,
                 "problem": made,
-                # An item's undetectable mistakes are its problems' too (CONTRACT §12).
+                # An item's undetectable mistakes are its problems' too (docs/api.md §12).
                 "undetectable": data.get("undetectable", []),
                 "created_at": now,
                 "problem_set_id": record.id,

@@ -1,4 +1,4 @@
-"""Problem sets: a roster turned into an assignment (CONTRACT §8, §9; issue 5).
+"""Problem sets: a roster turned into an assignment (docs/api.md §8, §9; issue 5).
 
 Each student gets their own variant of each item and an access token to
 reach it (api.services.issuing). Instructors see a set with its seed, the
@@ -36,7 +36,7 @@ from problems.sets import Item, item_problem
 @dataclass(frozen=True)
 class SetItem:
     """An item of a set, with the named mistakes its policy cannot detect
-    (CONTRACT §12: an authored item's, computed when the set is made)."""
+    (docs/api.md §12: an authored item's, computed when the set is made)."""
 
     item: Item
     undetectable: tuple[Undetectable, ...]

@@ -1,4 +1,4 @@
-"""Making and reading problems and their solutions (CONTRACT §4)."""
+"""Making and reading problems and their solutions (docs/api.md §4)."""
 
 from __future__ import annotations
 

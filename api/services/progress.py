@@ -1,5 +1,5 @@
 """Where a student stands on their problems of a set, and whether the
-solution is open to them (CONTRACT §12).
+solution is open to them (docs/api.md §12).
 
 The rule itself is the domain's (``grader.policy.solution_open``); this reads
 what it needs: the student's attempts and scores, and the due date that

@@ -1,4 +1,4 @@
-"""Submitting answers and reading submissions (CONTRACT §5).
+"""Submitting answers and reading submissions (docs/api.md §5).
 
 A submission is graded before the write transaction (:func:`grade_answers`,
 the ``prepare`` of api.idempotency.run), so writers hold the lock only to
@@ -6,7 +6,7 @@ store it (:func:`store_submission`, the ``work``); unreadable answers never
 reach the database.
 
 The full result is stored. While the solution is closed to a student
-(CONTRACT §12), what they are shown of it is the same answers graded again
+(docs/api.md §12), what they are shown of it is the same answers graded again
 with feedback "hints": no expected numbers, symbolic step lines.
 """
 

@@ -1,4 +1,4 @@
-"""Access (CONTRACT §9): instructor keys, student tokens, anonymous practice."""
+"""Access (docs/api.md §9): instructor keys, student tokens, anonymous practice."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Problem sets over HTTP (CONTRACT §8, issue 5): creation, rosters, variants,
+"""Problem sets over HTTP (docs/api.md §8, issue 5): creation, rosters, variants,
 tokens and the answer key."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_each_student_gets_the_engines_variant_of_each_item_with_the_set_policy(
             expected = student_problem(2026, entry["student_id"], ref["item"], Item(**item))
             assert problem["params"] == expected.params.to_json()
             assert (problem["template"], problem["seed"]) == (item["template"], expected.seed)
-            # The problem view shows CONTRACT §6's policy; count_late is the set's.
+            # The problem view shows docs/api.md §6's policy; count_late is the set's.
             assert problem["policy"] == {k: v for k, v in created["policy"].items() if k != "count_late"}
 
 

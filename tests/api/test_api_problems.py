@@ -1,4 +1,4 @@
-"""Templates, problems and solutions over HTTP (CONTRACT §3, §4)."""
+"""Templates, problems and solutions over HTTP (docs/api.md §3, §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Rate limits on writes (api.ratelimit): CONTRACT §10's 429, per caller,
+"""Rate limits on writes (api.ratelimit): docs/api.md §10's 429, per caller,
 shared through the database by every worker and server."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may do what with a problem set and its problems (CONTRACT §9, issue 5):
+"""Who may do what with a problem set and its problems (docs/api.md §9, issue 5):
 every endpoint × instructor / the student's own token / another student's
 token of the same set / a revoked token / no token / a token of another set."""
 

@@ -1,4 +1,4 @@
-"""CONTRACT §12 over HTTP: authored set items, undetectable mistakes, when
+"""docs/api.md §12 over HTTP: authored set items, undetectable mistakes, when
 a student's solution opens (the endpoint, their submissions, their view of
 the set), and who may call each operation in the OpenAPI document."""
 

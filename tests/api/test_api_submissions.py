@@ -1,4 +1,4 @@
-"""Submissions over HTTP: grading, storage, attempts and listings (CONTRACT §5, §6)."""
+"""Submissions over HTTP: grading, storage, attempts and listings (docs/api.md §5, §6)."""
 
 from __future__ import annotations
 

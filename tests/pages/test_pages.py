@@ -104,6 +104,13 @@ def test_the_session_cookie_is_secure_over_https(client):
     assert "Secure" in response.headers["Set-Cookie"]
 
 
+@pytest.mark.parametrize("proxies, secure", [(0, False), (1, True)])
+def test_behind_a_trusted_proxy_that_terminates_tls_the_session_cookie_is_secure(make_app, proxies, secure):
+    client = make_app(trusted_proxies=proxies).test_client()
+    response = client.get("/sign-in", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"})
+    assert ("Secure" in response.headers["Set-Cookie"]) == secure
+
+
 def test_assets_have_fingerprinted_urls_and_long_cache(client):
     html = client.get("/").get_data(as_text=True)
     css = re.search(r'href="(/static/[0-9a-f]{16}/pages\.css)"', html)

@@ -1,5 +1,5 @@
 """Problems keep the named mistakes their policy cannot detect; every stored
-policy says when students may see the solution (CONTRACT §12).
+policy says when students may see the solution (docs/api.md §12).
 
 Policies written before had no ``solution``: problems of a set (and sets)
 get the set default, "never"; practice problems "always", as they are
