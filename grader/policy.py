@@ -42,6 +42,12 @@ class Policy:
         """Whether responses must hide every expected number."""
         return self.feedback == "hints"
 
+    @property
+    def solution_fixed(self) -> bool | None:
+        """Whether the solution is open whatever a student has done ("always",
+        "never"); None where it depends on their attempts or due date."""
+        return {"always": True, "never": False}.get(self.solution)
+
     def penalty_factor(self, attempt: int) -> float:
         """The factor an attempt's score is multiplied by: 1 − penalty·(attempt − 1), at least 0."""
         return max(0.0, 1.0 - self.attempt_penalty * (attempt - 1))
@@ -85,15 +91,15 @@ def _problems_with(policy: Policy) -> dict[str, str]:
 
 def solution_open(policy: Policy, *, attempts_used: int, best_score: float | None, due_at: datetime | None,
                   now: datetime) -> bool:
-    """Whether a student may see the solution of a problem (contract §12): the
+    """Whether a student may see the solution of a problem (docs/api.md §12): the
     one rule behind the solution endpoint, the numbers in submission responses
     and the student's view of a set.
 
     `attempts_used` and `best_score` are the student's on the problem (every
     submission, late ones included); `due_at` is the date that holds for them.
     """
-    if policy.solution == "always":
-        return True
+    if policy.solution_fixed is not None:
+        return policy.solution_fixed
     if policy.solution == "after_attempts":
         # Nothing left to try: every attempt used, or full marks already.
         used_up = policy.max_attempts is not None and attempts_used >= policy.max_attempts

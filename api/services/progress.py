@@ -44,6 +44,8 @@ def solution_open_to(session: Session, problem: StoredProblem, who: Caller) -> b
     a set) by the policy's rule, counting every submission of theirs."""
     if who.kind != "student":
         return True
+    if problem.policy.solution_fixed is not None:  # "never" (a set's default) or "always": nothing to read
+        return problem.policy.solution_fixed
     attempts_used, best_score, due_at = session.connection().execute(
         _STANDING,
         {"problem_id": problem.id, "problem_set_id": problem.problem_set_id,

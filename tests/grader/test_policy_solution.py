@@ -53,3 +53,13 @@ def test_an_unknown_mode_is_refused():
     with pytest.raises(InvalidPolicy) as refused:
         Policy(solution="sometimes")
     assert set(refused.value.errors) == {"solution"}
+
+
+@pytest.mark.parametrize("mode, fixed", [("always", True), ("never", False), ("after_attempts", None),
+                                         ("after_due", None)])
+def test_a_solution_fixed_by_its_mode_needs_nothing_of_the_students(mode, fixed):
+    policy = Policy(solution=mode, max_attempts=2)
+    assert policy.solution_fixed is fixed
+    if fixed is not None:  # whatever the student did, the rule agrees
+        assert {solution_open(policy, attempts_used=used, best_score=best, due_at=due, now=NOW)
+                for used in (0, 2) for best in (None, 1.0) for due in (None, NOW)} == {fixed}
