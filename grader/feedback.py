@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from problems import Exact, Mistake, Quantity
+from problems import Mistake, Quantity
 from problems.problem import Answer
 
 from .result import CORRECT, FOLLOW_THROUGH, INCORRECT
@@ -44,11 +44,13 @@ def _be(items: Sequence[object]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _value(exact: str, value: float) -> str:
-    """`= 0.6`, `= 0.4 · ln(0.8) + 0.6 · ln(1.2) ≈ 0.0201` or `≈ -0.5649`; a problem's few answers recur."""
+def _value(text: str, value: float) -> str:
+    """`= 0.6`, `= 0.4 · ln(0.8) + 0.6 · ln(1.2) ≈ 0.0201` or `≈ -0.5649`; a problem's few answers recur.
+
+    `text` is the answer in the student's notation, as stored when the problem was made.
+    """
     rounded = f"{value:.4f}"
     rounded = "0.0000" if rounded == "-0.0000" else rounded
-    text = Exact.parse(exact).text()
     if len(text) > _SHORT_EXACT:
         return f"≈ {rounded}"
     if text == rounded.rstrip("0").rstrip("."):
@@ -57,7 +59,7 @@ def _value(exact: str, value: float) -> str:
 
 
 def _expected(quantity: Quantity, answer: Answer) -> str:
-    return f"{quantity.definite} {_value(answer.exact, answer.value)}"
+    return f"{quantity.definite} {_value(answer.text, answer.value)}"
 
 
 def _carried(wrong_inputs: Sequence[Given], right_inputs: Sequence[Given], credit: float) -> str:

@@ -2,11 +2,11 @@
 worked steps and the catalogue of mistakes. Pure Python and sympy-free at run
 time; usable from a plain script.
 
-Every exercise is a `Template` registered in `problems.registry`; the two
+Every exercise is a `Template` registered in `problems.registry`; the ones
 built in are registered here, in the order they are listed.
 """
 
-from . import elbo_gap, tight_bound
+from . import beta_elbo, elbo_gap, iwae_bound, tight_bound
 from .errors import (
     DuplicateTemplate,
     InvalidParams,
@@ -21,14 +21,25 @@ from .problem import Answer, Part, Problem, make_problem
 from .registry import TEMPLATES, register, unregister
 from .solution import solve
 from .steps import Step
-from .template import DEFAULT_DIFFICULTY, DIFFICULTIES, FollowThrough, Mistake, Quantity, Template, TemplateParams
+from .template import (
+    DEFAULT_DIFFICULTY,
+    DIFFICULTIES,
+    ExactValue,
+    FollowThrough,
+    Mistake,
+    Quantity,
+    Template,
+    TemplateParams,
+)
 from .variants import generate_params, gradeable, mistake_values, parse_params, variant_seed
 
 register(elbo_gap.TEMPLATE)
 register(tight_bound.TEMPLATE)
+register(beta_elbo.TEMPLATE)
+register(iwae_bound.TEMPLATE)
 
 __all__ = [
-    "Answer", "DEFAULT_DIFFICULTY", "DIFFICULTIES", "DuplicateTemplate", "Exact", "FollowThrough",
+    "Answer", "DEFAULT_DIFFICULTY", "DIFFICULTIES", "DuplicateTemplate", "Exact", "ExactValue", "FollowThrough",
     "InvalidParams", "Mistake", "NoGradeableVariant", "Params", "Part", "Problem", "ProblemError", "Quantity", "Step",
     "TEMPLATES", "Template", "TemplateParams", "UnknownDifficulty", "UnknownTemplate", "generate_params",
     "gradeable", "make_problem", "mistake_values", "parse_params", "register", "solve", "unregister",

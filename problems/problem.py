@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .exact import Exact
 from .registry import template as find_template
 from .steps import Step
 from .template import TemplateParams
@@ -17,12 +18,13 @@ from .variants import mistake_values
 
 @dataclass(frozen=True)
 class Answer:
-    """The exact answer to one key: sympy syntax, LaTeX, and its float value."""
+    """The exact answer to one key: sympy syntax, LaTeX, its float value and the student's notation."""
 
     key: str
     exact: str
     latex: str
     value: float
+    text: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Problem:
             "statement": self.statement,
             "parts": [{"key": part.key, "prompt": part.prompt} for part in self.parts],
             "answers": {key: {"exact": a.exact, "latex": a.latex, "value": a.value} for key, a in self.answers.items()},
+            # Apart from the answers, whose stored form the answer-key export shows as the contract has it.
+            "answer_texts": {key: a.text for key, a in self.answers.items()},
             "steps": [step.to_json() for step in self.steps],
             "mistakes": {key: {code: list(values) for code, values in codes.items()}
                          for key, codes in self.mistakes.items()},
@@ -77,11 +81,18 @@ class Problem:
             difficulty=data["difficulty"],
             statement=data["statement"],
             parts=tuple(Part(part["key"], part["prompt"]) for part in data["parts"]),
-            answers={key: Answer(key, a["exact"], a["latex"], a["value"]) for key, a in data["answers"].items()},
+            answers={key: Answer(key, a["exact"], a["latex"], a["value"], _text(data, key, a["exact"]))
+                     for key, a in data["answers"].items()},
             steps=tuple(Step.from_json(step) for step in data["steps"]),
             mistakes={key: {code: tuple(values) for code, values in codes.items()}
                       for key, codes in data["mistakes"].items()},
         )
+
+
+def _text(data: dict[str, Any], key: str, exact: str) -> str:
+    # Problems stored before texts were kept have only `Exact` answers: their text is read from `exact`.
+    texts = data.get("answer_texts")
+    return texts[key] if texts is not None else Exact.parse(exact).text()
 
 
 def make_problem(template_id: str, params: TemplateParams, seed: int | None = None,
@@ -89,7 +100,7 @@ def make_problem(template_id: str, params: TemplateParams, seed: int | None = No
     """Solve a variant fully: exact answers, worked steps, statement, mistakes."""
     found = find_template(template_id)
     exact = found.solve(params)
-    answers = {key: Answer(key, str(value), value.latex(), value.value()) for key, value in exact.items()}
+    answers = {key: Answer(key, str(value), value.latex(), value.value(), value.text()) for key, value in exact.items()}
     all_prompts = found.prompts(params)
     return Problem(
         template=template_id,

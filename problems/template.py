@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import UnknownDifficulty
-from .exact import Exact
 from .steps import Step
 
 DIFFICULTIES = ("easy", "standard", "hard")
@@ -34,6 +33,31 @@ class TemplateParams(Protocol):
 
 
 P = TypeVar("P", bound=TemplateParams)
+
+
+class ExactValue(Protocol):
+    """What an exact answer offers when its problem is made: its forms and its value.
+
+    `Exact` (a rational plus logs of rationals) has them all; a template whose
+    answers leave that form brings its own type. Each form is stored with the
+    problem, so grading needs none of these types, nor sympy.
+    """
+
+    def __str__(self) -> str:
+        """Sympy's input syntax, for programs."""
+        ...
+
+    def latex(self) -> str:
+        """LaTeX with `\\ln` for natural logs."""
+        ...
+
+    def text(self) -> str:
+        """As a student reads it, in the notation of the worked steps (`ln`, decimals, `·`)."""
+        ...
+
+    def value(self) -> float:
+        """The float nearest the exact value."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -128,7 +152,7 @@ class Template(ABC, Generic[P]):
         """The inverse of the params' `to_json`, for values this engine wrote."""
 
     @abstractmethod
-    def solve(self, params: P) -> dict[str, Exact]:
+    def solve(self, params: P) -> Mapping[str, ExactValue]:
         """Each answer key exactly, in the template's order."""
 
     @abstractmethod

@@ -126,8 +126,8 @@ def authored(client, instructor):
 
 def test_the_registered_template_is_listed_after_the_built_in_ones(client):
     listed = client.get("/api/v1/templates").json
-    assert [t["id"] for t in listed] == ["elbo-gap", "tight-bound", COIN]
-    assert listed[2] == {"id": COIN, "title": "Fair or biased?", "description": BiasedCoin.description,
+    assert [t["id"] for t in listed] == ["elbo-gap", "tight-bound", "beta-elbo", "iwae-bound", COIN]
+    assert listed[-1] == {"id": COIN, "title": "Fair or biased?", "description": BiasedCoin.description,
                          "answer_keys": ["heads", "biased"], "difficulties": ["easy", "standard"]}
 
 

@@ -11,7 +11,7 @@ from problems import TEMPLATES
 def test_templates_lists_every_template_in_order(client):
     response = client.get("/api/v1/templates")
     assert response.status_code == 200
-    assert [t["id"] for t in response.json] == ["elbo-gap", "tight-bound"]
+    assert [t["id"] for t in response.json] == ["elbo-gap", "tight-bound", "beta-elbo", "iwae-bound"]
     for listed in response.json:
         template = TEMPLATES[listed["id"]]
         assert listed == {

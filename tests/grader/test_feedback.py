@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
 
 import pytest
@@ -52,6 +52,75 @@ def _model(problem: Problem, marginal: float | None = None, posterior_as_q: floa
             "gap": math.log(marginal) - elbo, "kl_posterior": _kl(q, posterior)}
 
 
+def _floats(params) -> tuple[float, float, float, float]:
+    """The prior, both likelihoods of the observed x and the given q of a template beyond the page."""
+    binary = params.model
+    prior, p0, p1 = float(binary.p_z1), float(binary.p_x1_given_z0), float(binary.p_x1_given_z1)
+    l0, l1 = (p0, p1) if binary.x == 1 else (1 - p0, 1 - p1)
+    return prior, l0, l1, float(binary.q_z1)
+
+
+def _beta_model(problem: Problem, optimal_q: float | None = None) -> dict[str, float]:
+    """beta-elbo's keys (contract §16); a student's own optimal q may stand in."""
+    prior, l0, l1, q = _floats(problem.params)
+    beta = float(problem.params.beta)  # type: ignore[attr-defined]
+    tilted = ((1 - prior) * l0 ** (1 / beta), prior * l1 ** (1 / beta))
+    optimal = tilted[1] / sum(tilted) if optimal_q is None else optimal_q
+
+    def at(encoder: float) -> tuple[float, float, float]:
+        reconstruction = (1 - encoder) * math.log(l0) + encoder * math.log(l1)
+        return reconstruction, _kl(encoder, prior), reconstruction - beta * _kl(encoder, prior)
+
+    reconstruction, kl_prior, beta_elbo = at(q)
+    # The β-ELBO at the optimum by its definition, not by β · ln Z: the two agree there.
+    return {"reconstruction": reconstruction, "kl_prior": kl_prior, "beta_elbo": beta_elbo,
+            "optimal_q": optimal, "optimal_beta_elbo": at(optimal)[2]}
+
+
+def _iwae_model(problem: Problem, weights: tuple[float, float] | None = None) -> dict[str, float]:
+    """iwae-bound's keys (contract §16), the k-sample bound summed over all 2^k draws; a student's weights may
+    stand in."""
+    prior, l0, l1, q = _floats(problem.params)
+    k = problem.params.k  # type: ignore[attr-defined]
+    w = weights or ((1 - prior) * l0 / (1 - q), prior * l1 / q)
+    iwae = 0.0
+    for draws in range(2**k):
+        ones = bin(draws).count("1")
+        iwae += q**ones * (1 - q) ** (k - ones) * math.log((ones * w[1] + (k - ones) * w[0]) / k)
+    log_marginal = math.log((1 - q) * w[0] + q * w[1])
+    return {"weight_z0": w[0], "weight_z1": w[1], "elbo": (1 - q) * math.log(w[0]) + q * math.log(w[1]),
+            "iwae": iwae, "log_marginal": log_marginal, "iwae_gap": log_marginal - iwae}
+
+
+def _beta_sheets(problem: Problem) -> list[dict[str, float]]:
+    # A wrong reconstruction term carried into the β-ELBO, a wrong optimal q into the maximum; then both terms.
+    right = _beta_model(problem)
+    beta = float(problem.params.beta)  # type: ignore[attr-defined]
+    carried = _beta_model(problem, optimal_q=_wrong_probability(right["optimal_q"]))
+    carried["reconstruction"] = right["reconstruction"] - 0.3
+    carried["beta_elbo"] = carried["reconstruction"] - beta * carried["kl_prior"]
+    both = {**right, "reconstruction": right["reconstruction"] - 0.3, "kl_prior": right["kl_prior"] + 0.2}
+    both["beta_elbo"] = both["reconstruction"] - beta * both["kl_prior"]
+    return [carried, both]
+
+
+def _iwae_sheets(problem: Problem) -> list[dict[str, float]]:
+    # Wrong weights carried into the bounds and ln p(x); then a wrong ln p(x) carried into the gap.
+    right = _iwae_model(problem)
+    carried = _iwae_model(problem, weights=(right["weight_z0"] * 1.5, right["weight_z1"]))
+    off = {**right, "log_marginal": right["log_marginal"] + 0.2}
+    off["iwae_gap"] = off["log_marginal"] - off["iwae"]
+    return [carried, off]
+
+
+# Templates beyond the page: their keys worked out here, and the sheets that carry mistakes forward.
+BEYOND: dict[str, tuple[Callable[[Problem], dict[str, float]], Callable[[Problem], list[dict[str, float]]]]] = {
+    "beta-elbo": (_beta_model, _beta_sheets),
+    "iwae-bound": (_iwae_model, _iwae_sheets),
+}
+EXTRA_PARAMS: dict[str, dict[str, object]] = {"beta-elbo": {"beta": "3/2"}, "iwae-bound": {"k": 3}}
+
+
 def _wrong_probability(value: float) -> float:
     return value / 2 if value > 0.5 else (1 + value) / 2
 
@@ -63,9 +132,12 @@ def _written(values: Mapping[str, float], keys) -> dict[str, str]:
 def _submissions(problem: Problem) -> list[dict[str, str]]:
     """Answer sheets that between them give every status to every key the template asks."""
     keys = problem.answer_keys
-    right = _model(problem)
+    model, carried_sheets = BEYOND.get(problem.template, (_model, None))
+    right = model(problem)
     sheets = [_written(right, keys), {}, _written({key: value + 0.37 for key, value in right.items()}, keys)]
-    if "marginal" in keys:
+    if carried_sheets is not None:
+        sheets += [_written(sheet, keys) for sheet in carried_sheets(problem)]
+    elif "marginal" in keys:
         # A wrong marginal carried into its log, the posterior and on; a wrong reconstruction term too.
         carried = _model(problem, marginal=(1 + right["marginal"]) / 2)
         carried["reconstruction"] = right["reconstruction"] - 0.3
@@ -126,6 +198,11 @@ def _check(problem: Problem, answers: Mapping[str, str], policy: Policy) -> dict
     return seen
 
 
+def _decoder(params) -> tuple[Fraction, Fraction]:
+    binary = getattr(params, "model", params)  # the templates beyond the page hold the binary params within
+    return binary.p_x1_given_z0, binary.p_x1_given_z1
+
+
 def _variants():
     seeded = st.builds(lambda template, seed, difficulty: make_problem(
         template, generate_params(template, seed, difficulty)),
@@ -133,13 +210,13 @@ def _variants():
 
     def authored(template, p_z1, p0, p1, x, q):
         raw = {"p_z1": str(p_z1), "p_x1_given_z0": str(p0), "p_x1_given_z1": str(p1), "x": x,
-               "q_z1": str(q) if template == "elbo-gap" else None}
+               "q_z1": None if template == "tight-bound" else str(q), **EXTRA_PARAMS.get(template, {})}
         return make_problem(template, parse_params(template, raw))
 
     written = st.builds(authored, st.sampled_from(sorted(TEMPLATES)), authored_probabilities,
                         authored_probabilities, authored_probabilities, st.sampled_from((0, 1)),
-                        authored_probabilities).filter(lambda problem: problem.params.p_x1_given_z0
-                                                       != problem.params.p_x1_given_z1)
+                        authored_probabilities).filter(lambda problem: _decoder(problem.params)[0]
+                                                       != _decoder(problem.params)[1])
     return st.one_of(seeded, written)
 
 

@@ -42,7 +42,7 @@ def easy_gap():
 
 
 def test_the_built_in_templates_are_registered_in_order():
-    assert list(TEMPLATES) == ["elbo-gap", "tight-bound"]
+    assert list(TEMPLATES) == ["elbo-gap", "tight-bound", "beta-elbo", "iwae-bound"]
     assert all(template(id).id == id for id in TEMPLATES)
 
 
