@@ -703,3 +703,41 @@ class GradesQuerySchema(Schema):
         validate=validate.OneOf(["json", "csv"]),
         metadata={"description": "csv: text/csv for a grade-book import, one row per student."},
     )
+
+
+# Students per status of a key in their latest submission (contract §5 statuses).
+StatusCountsSchema = Schema.from_dict(
+    {status: fields.Integer(required=True) for status in STATUSES}, name="StatusCountsSchema"
+)
+
+
+class ItemAnalyticsSchema(Schema):
+    item = fields.Integer()
+    template = fields.String()
+    attempted = fields.Integer(metadata={"description": "Students with at least one submission to the item."})
+    mean_best_score = fields.Float(
+        allow_none=True,
+        metadata={"description": "The mean of their best counted scores; null if none counts."},
+    )
+    score_histogram = fields.List(
+        fields.Integer(),
+        metadata={"description": "Ten bins of the best counted scores: bin i holds i/10 ≤ s < (i+1)/10, "
+                                 "and 1.0 the last."},
+    )
+    parts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(StatusCountsSchema),
+        metadata={"description": "Per key the template asks, in its order: students by the status of "
+                                 "their latest submission."},
+    )
+    misconceptions = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Per mistake code shown: students who showed it in any submission."},
+    )
+
+
+class AnalyticsSchema(Schema):
+    problem_set_id = fields.UUID()
+    students = fields.Integer(metadata={"description": "The roster's size."})
+    items = fields.List(fields.Nested(ItemAnalyticsSchema))

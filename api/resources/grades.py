@@ -1,7 +1,8 @@
-"""A set's answer key and grade book (docs/api.md §8). Instructors only."""
+"""A set's answer key and grade book (docs/api.md §8) and class analytics (§14). Instructors only."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Response
@@ -10,17 +11,18 @@ from flask.views import MethodView
 from api import db
 from api.auth import instructor_only
 from api.resources.problem_sets import iso, json_response
-from api.schemas import AnswerKeySchema, GradesQuerySchema, GradesSchema
-from api.services import grades
+from api.schemas import AnalyticsSchema, AnswerKeySchema, GradesQuerySchema, GradesSchema
+from api.services import analytics, grades
 from api.services.grades import AnswerKeyEntry, SetGrades
 from api.smorest import Blueprint
+from grader.analytics import ClassAnalytics
 from grader.gradebook import csv_text
 
 blp = Blueprint(
     "grades",
     __name__,
     url_prefix="/api/v1/problem-sets",
-    description="A problem set's answer key and grade book (JSON or CSV).",
+    description="A problem set's answer key, grade book (JSON or CSV) and class analytics.",
 )
 
 # The grade book is JSON, or CSV with ?format=csv.
@@ -89,6 +91,22 @@ def _grades_json(graded: SetGrades) -> dict[str, Any]:
     }
 
 
+def _analytics_json(problem_set_id: uuid.UUID, found: ClassAnalytics) -> dict[str, Any]:
+    items = [
+        {
+            "item": item.item,
+            "template": item.template,
+            "attempted": item.attempted,
+            "mean_best_score": item.mean_best_score,
+            "score_histogram": list(item.score_histogram),
+            "parts": item.parts,
+            "misconceptions": item.misconceptions,
+        }
+        for item in found.items
+    ]
+    return {"problem_set_id": str(problem_set_id), "students": found.students, "items": items}
+
+
 @blp.route("/<uuid:problem_set_id>/answer-key")
 class AnswerKey(MethodView):
     @blp.response(200, AnswerKeySchema)
@@ -128,3 +146,20 @@ class Grades(MethodView):
             disposition = f'attachment; filename="grades-{problem_set_id}.csv"'
             return Response(csv_text(graded.book), mimetype="text/csv", headers={"Content-Disposition": disposition})
         return json_response(_grades_json(graded))
+
+
+@blp.route("/<uuid:problem_set_id>/analytics")
+class Analytics(MethodView):
+    @blp.response(200, AnalyticsSchema)
+    @blp.errors(401, 403, 404)
+    @instructor_only
+    def get(self, problem_set_id):
+        """Read the class analytics
+
+        Instructor key only. The roster's size and, per item, over the
+        students who submitted to it: how many, the mean and a ten-bin
+        histogram of their best scores as the grade book counts them, each
+        key's statuses in their latest submission, and how many showed each
+        named mistake in any submission."""
+        found = analytics.analytics(db.session(), problem_set_id)
+        return json_response(_analytics_json(problem_set_id, found))

@@ -69,6 +69,7 @@ MATRIX = [
     ),
     ("answer key", "get", "/api/v1/problem-sets/{set}/answer-key", None, [200, 403, 403, 401, 401, 403]),
     ("grades", "get", "/api/v1/problem-sets/{set}/grades", None, [200, 403, 403, 401, 401, 403]),
+    ("analytics", "get", "/api/v1/problem-sets/{set}/analytics", None, [200, 403, 403, 401, 401, 403]),
     (
         "grades csv",
         "get",
