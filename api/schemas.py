@@ -15,7 +15,7 @@ from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_dump, validate, validates_schema
 
 from api.errors import answer_error
 from grader import Policy
@@ -377,12 +377,36 @@ class SubmissionSchema(Schema):
     created_at = fields.DateTime()
 
 
+class MistakeSchema(Schema):
+    code = fields.String()
+    keys = fields.List(fields.String(), metadata={"description": "The answer keys it can affect, in the asked order."})
+    explanation = fields.String(metadata={"description": "What a student who makes it is told."})
+
+
 class TemplateSchema(Schema):
     id = fields.String()
     title = fields.String()
     description = fields.String()
     answer_keys = fields.List(fields.String())
     difficulties = fields.List(fields.String())
+    mistakes = fields.List(
+        fields.Nested(MistakeSchema),
+        metadata={"description": "The template's catalogue of named mistakes (docs/api.md §6, §16)."},
+    )
+
+    @pre_dump
+    def _catalogue(self, template: Any, **kwargs) -> dict[str, Any]:
+        # A mistake is listed with the keys of this template it can affect.
+        asked = template.answer_keys
+        return {
+            **{name: getattr(template, name) for name in ("id", "title", "description", "answer_keys", "difficulties")},
+            "mistakes": [
+                {"code": mistake.code, "keys": [key for key in asked if key in mistake.keys],
+                 "explanation": mistake.explanation}
+                for mistake in template.mistakes.values()
+                if mistake.keys & set(asked)
+            ],
+        }
 
 
 class HealthSchema(Schema):

@@ -128,7 +128,9 @@ def test_the_registered_template_is_listed_after_the_built_in_ones(client):
     listed = client.get("/api/v1/templates").json
     assert [t["id"] for t in listed] == ["elbo-gap", "tight-bound", "beta-elbo", "iwae-bound", COIN]
     assert listed[-1] == {"id": COIN, "title": "Fair or biased?", "description": BiasedCoin.description,
-                         "answer_keys": ["heads", "biased"], "difficulties": ["easy", "standard"]}
+                         "answer_keys": ["heads", "biased"], "difficulties": ["easy", "standard"],
+                         "mistakes": [{"code": "evidence_ignored", "keys": ["biased"],
+                                       "explanation": BiasedCoin.mistakes["evidence_ignored"].explanation}]}
 
 
 def test_the_document_describes_its_params_and_stays_valid(client):

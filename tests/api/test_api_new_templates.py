@@ -37,6 +37,26 @@ def test_both_are_listed_with_their_keys_and_difficulties(client):
     assert all(listed[name]["difficulties"] == ["easy", "standard", "hard"] for name in ("beta-elbo", "iwae-bound"))
 
 
+# The codes each catalogue must hold, and keys each must apply to (docs/api.md §16).
+REQUIRED_MISTAKES = {
+    "beta-elbo": {"beta_ignored": ["beta_elbo", "optimal_q", "optimal_beta_elbo"],
+                  "beta_on_reconstruction": ["beta_elbo"], "kl_reversed": ["kl_prior"],
+                  "log_base": ["reconstruction", "kl_prior"]},
+    "iwae-bound": {"k_ignored": ["iwae"], "log_of_mean": ["iwae"], "weight_inverted": ["weight_z0", "weight_z1"],
+                   "log_base": ["elbo", "iwae", "log_marginal"]},
+}
+
+
+@pytest.mark.parametrize("template", sorted(REQUIRED_MISTAKES))
+def test_each_is_listed_with_its_catalogue_of_named_mistakes(client, template):
+    listed = {t["id"]: t for t in client.get("/api/v1/templates").json}[template]
+    catalogue = {mistake["code"]: mistake for mistake in listed["mistakes"]}
+    for code, keys in REQUIRED_MISTAKES[template].items():
+        assert set(keys) <= set(catalogue[code]["keys"])
+        assert catalogue[code]["explanation"]
+    assert all(set(mistake["keys"]) <= set(listed["answer_keys"]) and mistake["keys"] for mistake in catalogue.values())
+
+
 @pytest.mark.parametrize("template, extra", [("beta-elbo", "beta"), ("iwae-bound", "k")])
 @pytest.mark.parametrize("difficulty", ["easy", "standard", "hard"])
 def test_seeded_problems_are_made_the_same_way_twice(client, template, extra, difficulty):

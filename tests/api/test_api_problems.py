@@ -20,6 +20,13 @@ def test_templates_lists_every_template_in_order(client):
             "description": template.description,
             "answer_keys": list(template.answer_keys),
             "difficulties": ["easy", "standard", "hard"],
+            # The catalogue: each mistake with the asked keys it can affect, in the asked order.
+            "mistakes": [
+                {"code": code, "keys": [key for key in template.answer_keys if key in mistake.keys],
+                 "explanation": mistake.explanation}
+                for code, mistake in template.mistakes.items()
+                if set(template.answer_keys) & mistake.keys
+            ],
         }
 
 
