@@ -19,6 +19,7 @@ from typing import Any
 from . import extended, model, statement
 from .binary import as_probability
 from .exact import Exact
+from .figures import BetaCurve, BetaFigure
 from .mistakes import MISTAKES
 from .model import Params
 from .numbers import parse_rational, rational_text
@@ -31,6 +32,8 @@ BETA_ELBO = "beta-elbo"
 MIN_BETA, MAX_BETA = Fraction(1, 10), Fraction(10)
 LOG_KEYS = frozenset({"reconstruction", "kl_prior", "beta_elbo", "optimal_beta_elbo"})
 OPTIMUM_KEYS = frozenset({"beta_elbo", "optimal_q", "optimal_beta_elbo"})
+# The figure's curves are drawn through q = k/200 (and the points that matter).
+FIGURE_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,15 @@ def _values(params: Params[float], beta: float, ln: Callable[[float], float] = m
             "optimal_q": tilted_z1 / (tilted_z0 + tilted_z1), "optimal_beta_elbo": beta * ln(tilted_z0 + tilted_z1)}
 
 
+def _beta_elbo(floats: Params[float], beta: float, q: float) -> float:
+    """The β-ELBO of the encoder q by its definition, which equals β · ln Z at the optimum."""
+    likelihood_z0, likelihood_z1 = floats.likelihoods()
+    return model.reconstruction(q, likelihood_z0, likelihood_z1, math.log) - beta * model.kl(q, floats.p_z1, math.log)
+
+
 def _beta_elbo_at(params: BetaParams, given: Mapping[str, float]) -> float:
-    # The β-ELBO at the student's own optimal q: its definition, which equals β · ln Z at the true optimum.
-    q = as_probability(given["optimal_q"])
-    likelihood_z0, likelihood_z1 = params.model.as_floats().likelihoods()
-    reconstruction = model.reconstruction(q, likelihood_z0, likelihood_z1, math.log)
-    return reconstruction - float(params.beta) * model.kl(q, float(params.model.p_z1), math.log)
+    # The β-ELBO at the student's own optimal q.
+    return _beta_elbo(params.model.as_floats(), float(params.beta), as_probability(given["optimal_q"]))
 
 
 MISTAKES_OF_BETA: dict[str, Mistake] = {
@@ -184,6 +190,21 @@ class BetaElbo(Template[BetaParams]):
     def mistake_values(self, params: BetaParams) -> dict[str, dict[str, tuple[float, ...]]]:
         floats, beta = params.model.as_floats(), float(params.beta)
         return extended.mistake_table(_values(floats, beta), _mistakes(floats, beta))
+
+    def figure(self, params: BetaParams) -> BetaFigure:
+        floats, own = params.model.as_floats(), float(params.beta)
+        # β from 1/4 to 8 in steps of √2 (so β = 1 and the seeded 1/2, 2 and 4 are among them), and the variant's.
+        betas = sorted({2 ** (j / 2) for j in range(-4, 7)} | {own})
+        optima = [_values(floats, beta) for beta in betas]
+        given = extended.given_q(floats)
+        # The grid holds the prior, the variant's q and every maximiser, so those values are the answers' own.
+        grid = tuple(sorted({k / FIGURE_STEPS for k in range(1, FIGURE_STEPS)} | {given, floats.p_z1}
+                            | {optimum["optimal_q"] for optimum in optima}))
+        curves = tuple(
+            BetaCurve(beta, tuple(_beta_elbo(floats, beta, q) for q in grid), optimum["optimal_q"],
+                      optimum["optimal_beta_elbo"], optimum["beta_elbo"])
+            for beta, optimum in zip(betas, optima, strict=True))
+        return BetaFigure(floats.p_z1, extended.posterior(floats), given, grid, curves, betas.index(own))
 
     def quantity(self, key: str, params: BetaParams) -> Quantity:
         x = params.model.x

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import extended, model, statement
 from .exact import Exact
+from .figures import BoundFigure
 from .mistakes import MISTAKES
 from .model import Params
 from .steps import Context, Step, chain, complement_lines, show, stage
@@ -26,6 +27,8 @@ from .template import FollowThrough, Mistake, Quantity, Template
 
 IWAE_BOUND = "iwae-bound"
 MAX_K = 6
+# The figure shows k up to 10: beyond the variants' k, the bound still rising.
+FIGURE_MAX_K = 10
 WEIGHT_KEYS = frozenset({"weight_z0", "weight_z1"})
 LOG_KEYS = frozenset({"elbo", "iwae", "log_marginal", "iwae_gap"})
 
@@ -187,6 +190,13 @@ class IwaeBound(Template[IwaeParams]):
 
     def approximate(self, params: IwaeParams) -> dict[str, float]:
         return _values(params.model.as_floats(), params.k, math.log)
+
+    def figure(self, params: IwaeParams) -> BoundFigure:
+        floats = params.model.as_floats()
+        values = _values(floats, 1, math.log)
+        bounds = tuple(bound(values["weight_z0"], values["weight_z1"], extended.given_q(floats), k, math.log)
+                       for k in range(1, FIGURE_MAX_K + 1))
+        return BoundFigure(bounds, values["log_marginal"], params.k)
 
     def statement(self, params: IwaeParams) -> str:
         x, k = params.model.x, params.k

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import UnknownDifficulty
+from .figures import Figure
 from .steps import Step
 
 DIFFICULTIES = ("easy", "standard", "hard")
@@ -185,4 +186,8 @@ class Template(ABC, Generic[P]):
         The start of a sentence without an expected number when `hints`; the
         grader ends it with the earlier answers that are wrong (": your ELBO = … is wrong.").
         """
+        return None
+
+    def figure(self, params: P) -> Figure | None:
+        """The numbers of the figure the student page draws for a variant, or None (the default: no figure)."""
         return None

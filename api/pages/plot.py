@@ -8,7 +8,10 @@ it computes nothing), and a table of the values at the variant's q and at
 the posterior for readers without JavaScript or without sight of the plot.
 
 Only templates of the binary model have such a curve: the decision is the
-template's type (a ``BinaryTemplate``), never its id.
+template's type (a ``BinaryTemplate``), never its id. Other templates may
+offer a figure of their own (``Template.figure``, problems.figures): the
+β-ELBO over q for a range of β, or the k-sample bound by k; those are laid
+out here by the figure's type.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 from problems import TEMPLATES, Problem, model
 from problems.binary import BinaryTemplate
+from problems.figures import BetaCurve, BetaFigure, BoundFigure
 
 # The slider's points: q = k/200, plus the variant's q and the posterior.
 STEPS = 200
@@ -37,17 +41,17 @@ class Point:
     kl: float
 
 
-@dataclass(frozen=True)
-class Plot:
-    log_marginal: float
-    posterior: float
-    variant: Point  # at the variant's own q
-    points: tuple[Point, ...]  # increasing q, the slider's stops
+@dataclass(frozen=True, kw_only=True)
+class _Axes:
+    """What every plot shares: the frame and a value axis from y_min to y_max."""
+
     y_min: float
     y_max: float
+    # The Jinja template that draws the plot, included by problem.html.
+    page: ClassVar[str]
 
     def x(self, q: float) -> float:
-        """The SVG x of q."""
+        """The SVG x of q, or of a fraction of the plot's width."""
         return LEFT + q * (WIDTH - LEFT - RIGHT)
 
     def y(self, value: float) -> float:
@@ -61,8 +65,39 @@ class Plot:
                 "middle": (LEFT + WIDTH - RIGHT) / 2, "width": WIDTH, "height": HEIGHT}
 
     @property
+    def x_ticks(self) -> tuple[tuple[float, str], ...]:
+        """Ticks of q from 0 to 1."""
+        return tuple((self.x(q), f"{q:g}") for q in (0, 0.25, 0.5, 0.75, 1))
+
+    @property
+    def y_ticks(self) -> tuple[tuple[float, str], ...]:
+        step = _nice_step((self.y_max - self.y_min) / 5)
+        first = math.ceil(self.y_min / step)
+        values = [k * step for k in range(first, math.floor(self.y_max / step) + 1)]
+        return tuple((self.y(v), f"{v:.{_decimals(step)}f}") for v in values)
+
+    def path(self, xs: tuple[float, ...], values: tuple[float, ...]) -> str:
+        """An SVG path through (x, value) for each x in [0, 1]."""
+        return "M" + " L".join(f"{self.x(x):.2f},{self.y(v):.2f}" for x, v in zip(xs, values, strict=True))
+
+
+def _padded(low: float, high: float, below: float = 0.05) -> dict[str, float]:
+    """The value axis from low to high with room around them (`below` of the range under low, 5% over high)."""
+    span = high - low
+    return {"y_min": low - span * below, "y_max": high + span * 0.05}
+
+
+@dataclass(frozen=True)
+class Plot(_Axes):
+    log_marginal: float
+    posterior: float
+    variant: Point  # at the variant's own q
+    points: tuple[Point, ...]  # increasing q, the slider's stops
+    page: ClassVar[str] = "plot.html"
+
+    @property
     def elbo_path(self) -> str:
-        return "M" + " L".join(f"{self.x(p.q):.2f},{self.y(p.elbo):.2f}" for p in self.points)
+        return self.path(tuple(p.q for p in self.points), tuple(p.elbo for p in self.points))
 
     @property
     def gap_path(self) -> str:
@@ -82,17 +117,6 @@ class Plot:
         if at_posterior == self.variant:
             return (("this exercise's q, the posterior", self.variant),)
         return (("this exercise's q", self.variant), ("the posterior", at_posterior))
-
-    @property
-    def x_ticks(self) -> tuple[tuple[float, str], ...]:
-        return tuple((self.x(q), f"{q:g}") for q in (0, 0.25, 0.5, 0.75, 1))
-
-    @property
-    def y_ticks(self) -> tuple[tuple[float, str], ...]:
-        step = _nice_step((self.y_max - self.y_min) / 5)
-        first = math.ceil(self.y_min / step)
-        values = [k * step for k in range(first, math.floor(self.y_max / step) + 1)]
-        return tuple((self.y(v), f"{v:.{_decimals(step)}f}") for v in values)
 
     def data(self) -> dict[str, Any]:
         """What the slider looks up, one list per quantity (JSON)."""
@@ -143,7 +167,67 @@ def elbo_plot(problem: Problem) -> Plot | None:
     variant_q = float(Fraction(template.encoder(params, posterior)))
     stops = sorted({k / STEPS for k in range(1, STEPS)} | {variant_q, bound.posterior})
     points = tuple(bound.at(q) for q in stops)
-    lowest = min(p.elbo for p in points)
-    margin = (bound.log_marginal - lowest) * 0.05
     return Plot(bound.log_marginal, bound.posterior, bound.at(variant_q), points,
-                lowest - margin, bound.log_marginal + margin)
+                **_padded(min(p.elbo for p in points), bound.log_marginal))
+
+
+@dataclass(frozen=True)
+class BetaPlot(_Axes):
+    """β-ELBO(q) for each β of the slider; the curve of the variant's β drawn first."""
+
+    figure: BetaFigure
+    page: ClassVar[str] = "beta_plot.html"
+
+    @property
+    def shown(self) -> BetaCurve:
+        return self.figure.curves[self.figure.variant]
+
+    def data(self) -> dict[str, Any]:
+        """Each β's path, maximiser and values (JSON): the slider only swaps them in."""
+        return {"curves": [{"beta": c.beta, "path": self.path(self.figure.q, c.values), "maximiser": c.maximiser,
+                            "maximum": c.maximum, "at_given": c.at_given,
+                            "x": self.x(c.maximiser), "y": self.y(c.maximum)} for c in self.figure.curves]}
+
+
+@dataclass(frozen=True)
+class BoundPlot(_Axes):
+    """The k-sample bound as a point for each k, under the line ln p(x)."""
+
+    figure: BoundFigure
+    page: ClassVar[str] = "bound_plot.html"
+
+    def k_x(self, k: int) -> float:
+        """The SVG x of k: k = 1 … n spread over the width, half a step in from each edge."""
+        return self.x((k - 0.5) / len(self.figure.bounds))
+
+    @property
+    def x_ticks(self) -> tuple[tuple[float, str], ...]:
+        """A tick at every k."""
+        return tuple((self.k_x(k), str(k)) for k in range(1, len(self.figure.bounds) + 1))
+
+    @property
+    def points(self) -> tuple[tuple[int, float, float, float], ...]:
+        """k, the bound, and its SVG x and y."""
+        return tuple((k, value, self.k_x(k), self.y(value)) for k, value in enumerate(self.figure.bounds, 1))
+
+
+def _beta_plot(figure: BetaFigure) -> BetaPlot:
+    # Around the maxima and the curves' common value at the prior (where KL(q ‖ p(z)) = 0), with as much again
+    # below: the tails of a large β fall far lower and are clipped, not allowed to flatten the part that moves.
+    at_prior = figure.curves[0].values[figure.q.index(figure.prior)]
+    maxima = [c.maximum for c in figure.curves]
+    return BetaPlot(figure, **_padded(min(*maxima, at_prior), max(maxima), 1.0))
+
+
+def plot_of(problem: Problem) -> Plot | BetaPlot | BoundPlot | None:
+    """The plot of a problem's page, if its template has one: the ELBO curve of the binary model, or the
+    template's own figure."""
+    template = TEMPLATES[problem.template]
+    if isinstance(template, BinaryTemplate):
+        return elbo_plot(problem)
+    figure = template.figure(problem.params)
+    if isinstance(figure, BetaFigure):
+        return _beta_plot(figure)
+    if isinstance(figure, BoundFigure):
+        return BoundPlot(figure, **_padded(min(figure.bounds), figure.log_marginal, 0.1))
+    return None

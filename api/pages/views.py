@@ -21,7 +21,7 @@ from api.auth import Caller, authorize_instructor, authorize_problem, authorize_
 from api.errors import invalid, not_found
 from api.idempotency import Outcome
 from api.pages import forms, sessions
-from api.pages.plot import elbo_plot
+from api.pages.plot import plot_of
 from api.problemstore import StoredProblem
 from api.resources.submissions import submission_json
 from api.schemas import ProblemCreateSchema
@@ -71,7 +71,7 @@ def practice(template: str) -> ResponseReturnValue:
 def _problem_page(stored: StoredProblem, who: Caller, status: int = 200, **context: Any) -> tuple[str, int]:
     solution_open = solution_open_to(db.session(), stored, who)
     # The plot shows ln p(x) and the posterior: only where the solution's numbers may be seen.
-    plot = elbo_plot(stored.problem) if solution_open and not stored.policy.hints_only else None
+    plot = plot_of(stored.problem) if solution_open and not stored.policy.hints_only else None
     result = context.get("result")
     page = render_template(
         "problem.html", stored=stored, problem=stored.problem, template=TEMPLATES[stored.template], plot=plot,

@@ -1,4 +1,4 @@
-// elbo-grader pages: typeset the math, read answers as they are typed, move the plot's marker.
+// elbo-grader pages: typeset the math, read answers as they are typed, move the plots' markers.
 // Everything here enhances a page that works without it.
 "use strict";
 (function () {
@@ -82,11 +82,39 @@
     slider.closest(".explore").hidden = false;
   }
 
+  // The β slider: every β's curve and maximiser come from the server; this only swaps the one shown.
+  function betaPlot() {
+    var curves = JSON.parse(document.getElementById("beta-data").textContent).curves;
+    var slider = document.getElementById("beta-slider");
+    var curve = document.getElementById("beta-curve");
+    var marker = document.getElementById("beta-marker");
+    var line = marker.querySelector("line"), dot = marker.querySelector("circle");
+    var fields = {};
+    document.querySelectorAll("#marker-values [data-value]").forEach(function (dd) { fields[dd.dataset.value] = dd; });
+    slider.addEventListener("input", function () {
+      var shown = curves[Number(slider.value)];
+      curve.setAttribute("d", shown.path);
+      line.setAttribute("x1", shown.x); line.setAttribute("x2", shown.x); line.setAttribute("y2", shown.y);
+      dot.setAttribute("cx", shown.x); dot.setAttribute("cy", shown.y);
+      marker.dataset.beta = String(shown.beta);
+      marker.dataset.maximiser = String(shown.maximiser);
+      marker.dataset.maximum = String(shown.maximum);
+      marker.dataset.atGiven = String(shown.at_given);
+      ["beta", "maximiser", "maximum", "at_given"].forEach(function (name) {
+        fields[name].textContent = shown[name].toFixed(4);
+      });
+      slider.setAttribute("aria-valuetext", "β = " + Number(shown.beta.toPrecision(4)) + ", maximum at q = " +
+                          shown.maximiser.toFixed(4));
+    });
+    slider.closest(".explore").hidden = false;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     typeset();
     var form = document.querySelector("form.answers");
     if (form) liveReading(form);
     var svg = document.getElementById("elbo-plot");
     if (svg) plot(svg);
+    if (document.getElementById("beta-plot")) betaPlot();
   });
 })();

@@ -128,12 +128,15 @@ def test_practice_is_validated_as_the_api_validates_it(client):
     assert client.get("/practice/elbo-gap?seed=-3").status_code == 422
 
 
-def test_hints_mode_shows_no_expected_number(client):
-    created = client.post("/api/v1/problems", json={"template": "elbo-gap", "seed": 5,
+@pytest.mark.parametrize(("template", "key", "plot"), [("elbo-gap", "marginal", "elbo-plot"),
+                                                       ("beta-elbo", "reconstruction", "beta-plot"),
+                                                       ("iwae-bound", "weight_z0", "bound-plot")])
+def test_hints_mode_shows_no_expected_number(client, template, key, plot):
+    created = client.post("/api/v1/problems", json={"template": template, "seed": 5,
                                                     "policy": {"feedback": "hints"}}).json
     path = f"/problems/{created['id']}"
-    page = client.post(path, data={**fields_of(client, path), "marginal": "0.123"}).get_data(as_text=True)
-    assert 'data-score="' in page and 'id="elbo-plot"' not in page
+    page = client.post(path, data={**fields_of(client, path), key: "0.123"}).get_data(as_text=True)
+    assert 'data-score="' in page and f'id="{plot}"' not in page and "<svg" not in page
     text = re.sub(r"<[^>]+>", " ", page)
     for answer in client.get(f"/api/v1{path}/solution").json["answers"].values():
         assert f"{answer['value']:.4f}" not in text
@@ -156,3 +159,13 @@ def test_the_plot_is_the_exact_bound(template, seed):
     at_posterior = next(p for p in plot.points if p.q == plot.posterior)
     assert at_posterior.gap == pytest.approx(0, abs=1e-12)
     assert all(p.gap > 0 for p in plot.points if p is not at_posterior and p.q != plot.posterior)
+
+
+@pytest.mark.parametrize(("template", "plot", "rows"),
+                         [("beta-elbo", "beta-plot", 11), ("iwae-bound", "bound-plot", 10)])
+def test_a_practice_problem_of_a_template_with_a_figure_has_its_plot_and_a_table(client, template, plot, rows):
+    page = client.get(practice_problem(client, template)).get_data(as_text=True)
+    assert f'<svg id="{plot}"' in page and 'id="plot-desc"' in page
+    # The table, for readers without JavaScript: a row per β (the variant's may be an extra one) or per k.
+    table = page[page.index('<table class="values">'):page.index("</table>")]
+    assert table.count('scope="row"') >= rows

@@ -7,14 +7,12 @@ go to the server itself (conftest.visit).
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from bounds import exact_bound
-from page_helpers import api
-from playwright.sync_api import Page, expect
+from page_helpers import api, axe_violations, practise
+from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.slow,
@@ -22,25 +20,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods"),
 ]
 SUBMIT = "form.answers button[type=submit]"
-
-AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
-
-
-def axe_violations(page: Page) -> list[dict]:
-    """axe-core's serious and critical findings on the page as it stands."""
-    page.add_script_tag(content=AXE)
-    results = page.evaluate("async () => (await axe.run(document)).violations")
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in results
-            if v["impact"] in ("serious", "critical")]
-
-
-def practise(page: Page, server, template: str = "elbo-gap", difficulty: str = "easy") -> str:
-    """From the home page to a new practice problem; its id."""
-    page.goto(server.url + "/")
-    page.click(f'a[data-template="{template}"][data-difficulty="{difficulty}"]')
-    page.wait_for_url(re.compile(r"/problems/[0-9a-f-]{36}$"))
-    return page.url.rsplit("/", 1)[1]
-
 
 def solution(server, problem_id: str) -> dict[str, float]:
     answers = api(server, "GET", f"/api/v1/problems/{problem_id}/solution").json()["answers"]

@@ -8,7 +8,7 @@ under test.
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import product
+from itertools import pairwise, product
 
 import mpmath
 import pytest
@@ -247,3 +247,42 @@ def test_steps_cover_every_key_once_and_derive_the_optimum(x):
     symbolic = "\n".join(line for step in problem.steps for line in step.symbolic)
     assert "1/β" in symbolic and "0.5" not in symbolic
     assert "posterior collapse" in problem.statement and "At $\\beta = 1$" in problem.statement
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_figure_is_the_beta_elbo_and_its_maximum_moves_toward_the_prior(difficulty, seed):
+    params = generate_params(BETA, seed, difficulty)
+    binary = params.model
+    figure = TEMPLATES[BETA].figure(params)
+    exact = TEMPLATES[BETA].solve(params)
+    # The variant's own β: its curve gives the answers.
+    own = figure.curves[figure.variant]
+    assert own.beta == float(params.beta)
+    assert own.maximiser == pytest.approx(exact["optimal_q"].value(), abs=1e-9)
+    assert own.maximum == pytest.approx(exact["optimal_beta_elbo"].value(), abs=1e-9)
+    assert own.at_given == pytest.approx(exact["beta_elbo"].value(), abs=1e-9)
+    assert figure.given_q == float(binary.q_z1) and figure.prior == float(binary.p_z1)
+    args = (binary.p_z1, binary.p_x1_given_z0, binary.p_x1_given_z1, binary.x)
+    for curve in figure.curves:
+        beta = Fraction(curve.beta)
+        at_optimum = reference(*args, binary.q_z1, beta)
+        assert curve.maximiser == pytest.approx(float(at_optimum["optimal_q"]), abs=1e-9)
+        assert curve.maximum == pytest.approx(float(at_optimum["optimal_beta_elbo"]), abs=1e-9)
+        for index in (0, len(figure.q) // 3, figure.q.index(curve.maximiser), len(figure.q) - 1):
+            at_q = reference(*args, Fraction(figure.q[index]), beta)
+            assert curve.values[index] == pytest.approx(float(at_q["beta_elbo"]), abs=1e-9)
+        assert max(curve.values) == pytest.approx(curve.maximum, abs=1e-12)
+    # β = 1 is among the curves: its maximiser is the posterior by Bayes' rule, its maximum ln p(x).
+    likelihoods = (binary.p_x1_given_z0, binary.p_x1_given_z1) if binary.x == 1 else (
+        1 - binary.p_x1_given_z0, 1 - binary.p_x1_given_z1)
+    joint = ((1 - binary.p_z1) * likelihoods[0], binary.p_z1 * likelihoods[1])
+    plain = next(curve for curve in figure.curves if curve.beta == 1)
+    assert plain.maximiser == pytest.approx(float(joint[1] / sum(joint)), abs=1e-12)
+    assert plain.maximum == pytest.approx(float(mpmath.log(mp(sum(joint)))), abs=1e-12)
+    assert figure.posterior == pytest.approx(float(joint[1] / sum(joint)), abs=1e-12)
+    betas = [curve.beta for curve in figure.curves]
+    assert betas == sorted(betas) and betas[0] == 0.25 and betas[-1] == 8
+    # Posterior collapse: the larger β, the closer the maximiser to the prior.
+    distances = [abs(curve.maximiser - figure.prior) for curve in figure.curves]
+    assert all(later < earlier for earlier, later in pairwise(distances))

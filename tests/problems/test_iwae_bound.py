@@ -8,7 +8,7 @@ sequences of draws (not over how many are 1, as the code under test does).
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import product
+from itertools import pairwise, product
 
 import mpmath
 import pytest
@@ -210,3 +210,23 @@ def test_steps_cover_every_key_once_and_show_every_draw_count(x):
     assert "Jensen" in text and "rises with k" in problem.statement
     symbolic = "\n".join(line for step in problem.steps for line in step.symbolic)
     assert "0.5" not in symbolic and "C(3, j)" in symbolic
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_figure_rises_with_k_toward_ln_p_x(difficulty, seed):
+    params = generate_params(IWAE, seed, difficulty)
+    binary = params.model
+    figure = TEMPLATES[IWAE].figure(params)
+    exact = TEMPLATES[IWAE].solve(params)
+    assert figure.k == params.k and len(figure.bounds) == 10
+    args = (binary.p_z1, binary.p_x1_given_z0, binary.p_x1_given_z1, binary.x, binary.q_z1)
+    for k, value in enumerate(figure.bounds, 1):
+        assert value == pytest.approx(float(reference(*args, k)["iwae"]), abs=1e-9)
+    # Where the figure meets the answers: k = 1 is the ELBO, the variant's k its bound, and ln p(x).
+    assert figure.bounds[0] == pytest.approx(exact["elbo"].value(), abs=1e-9)
+    assert figure.bounds[params.k - 1] == pytest.approx(exact["iwae"].value(), abs=1e-9)
+    assert figure.log_marginal == pytest.approx(exact["log_marginal"].value(), abs=1e-9)
+    # Non-decreasing in k and never above ln p(x) (Burda et al.): a float's slack and no more.
+    assert all(later >= earlier - 1e-12 for earlier, later in pairwise(figure.bounds))
+    assert all(value <= figure.log_marginal + 1e-12 for value in figure.bounds)
