@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 from collections.abc import Mapping
 from http import HTTPStatus
 
@@ -51,7 +52,19 @@ def protocol_error_status(error: BaseException) -> int | None:
 class ProblemJsonWorker(SyncWorker):
     """gunicorn's sync worker, answering the requests it cannot parse (an
     over-long request line, too many headers, a bad chunk) with
-    ``application/problem+json`` like every other error, not its HTML page."""
+    ``application/problem+json`` like every other error, not its HTML page;
+    and dropping a connection on which no request starts within the body
+    timeout (a browser's speculative preconnect, a stalled client), which
+    would otherwise hold the worker until gunicorn kills it."""
+
+    def handle(self, listener, client, addr):
+        waited = self.wsgi.config["SETTINGS"].body_timeout
+        readable, _, _ = select.select([client], [], [], waited)
+        if not readable:
+            self.log.debug("Closing a connection that sent nothing for %s s.", waited)
+            util.close(client)
+            return
+        super().handle(listener, client, addr)
 
     def handle_error(self, req, client, addr, exc):
         status = protocol_error_status(exc)

@@ -104,3 +104,19 @@ def test_a_body_shorter_than_its_content_length_times_out_fast_with_408(server):
     # The worker lived on: it answers, and nothing killed it.
     assert requests.get(f"{server.url}/healthz").status_code == 200
     assert "WORKER TIMEOUT" not in server.output()
+
+
+def test_connections_that_send_nothing_do_not_hold_the_workers(server):
+    # As many silent connections as workers (a browser's speculative preconnects):
+    # each is dropped after the body timeout, so a real request is still served.
+    host, port = server.url.removeprefix("http://").split(":")
+    silent = [socket.create_connection((host, int(port))) for _ in range(2)]
+    try:
+        answer = requests.get(f"{server.url}/healthz", timeout=BODY_TIMEOUT * 4)
+        assert answer.status_code == 200
+        for sock in silent:  # dropped by the server, not answered
+            sock.settimeout(BODY_TIMEOUT * 4)
+            assert sock.recv(1) == b""
+    finally:
+        for sock in silent:
+            sock.close()
