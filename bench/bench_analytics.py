@@ -16,7 +16,6 @@ import copy
 import random
 import statistics
 import sys
-import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,17 +23,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_pages import timed  # noqa: E402  (run as a script: bench/ is on the path)
+from bench_pages import temporary_app, timed  # noqa: E402  (run as a script: bench/ is on the path)
 from sqlalchemy import delete, select  # noqa: E402
 
-from api import create_app  # noqa: E402
 from api.auth import create_key  # noqa: E402
-from api.db import database, make_engine, upgrade  # noqa: E402
+from api.db import database  # noqa: E402
 from api.models import SubmissionRecord  # noqa: E402
 from api.services.analytics import analytics  # noqa: E402
 from grader.result import STATUSES  # noqa: E402
 
-SECRET = "bench-secret-key-" + "x" * 32
 STUDENTS, ITEMS, SUBMISSIONS = 1000, 2, 5
 TARGET = 1.0
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -53,12 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.db"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        app = create_app({"database_url": url, "secret_key": SECRET})
+    with temporary_app() as app:
         client = app.test_client()
         with database(app).sessions() as session:
             headers = {"Authorization": f"Bearer {create_key(session, 'bench')}"}

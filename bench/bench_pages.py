@@ -10,19 +10,33 @@ Run: .venv/bin/python bench/bench_pages.py [--runs N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask  # noqa: E402
 
 from api import create_app  # noqa: E402
 from api.db import make_engine, upgrade  # noqa: E402
 
 SECRET = "bench-secret-key-" + "x" * 32
+
+
+@contextlib.contextmanager
+def temporary_app(**settings: object) -> Iterator[Flask]:
+    """An app on a migrated SQLite file of its own, removed afterwards."""
+    with tempfile.TemporaryDirectory() as directory:
+        url = f"sqlite:///{directory}/bench.db"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield create_app({"database_url": url, "secret_key": SECRET, **settings})
 
 
 def timed(get: Callable[[str], object], path: str, runs: int) -> list[float]:
@@ -39,12 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=500)
     runs = parser.parse_args().runs
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite:///{directory}/bench.db"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        app = create_app({"database_url": url, "secret_key": SECRET, "rate_limit_anonymous": None})
+    with temporary_app(rate_limit_anonymous=None) as app:
         client = app.test_client()
         print(f"problem page vs JSON GET of the same problem ({runs} requests each, in-process)")
         for template in ("elbo-gap", "tight-bound"):

@@ -21,6 +21,7 @@ from typing import Any
 from . import mistakes, model
 from .errors import InvalidParams
 from .exact import Exact
+from .figures import ElboFigure
 from .model import Params
 from .numbers import parse_probability
 from .template import FollowThrough, Quantity, Template
@@ -102,6 +103,14 @@ class BinaryTemplate(Template[Params[Fraction]]):
 
     mistakes = mistakes.MISTAKES
     params_schema = PARAMS_SCHEMA
+
+    def figure(self, params: Params[Fraction]) -> ElboFigure:
+        """ELBO(q) under ln p(x): the marginal and the posterior exact, then floats for drawing."""
+        likelihood_z0, likelihood_z1 = params.likelihoods()
+        marginal = model.marginal(params.p_z1, likelihood_z0, likelihood_z1)
+        posterior = model.posterior(params.p_z1, likelihood_z1, marginal)
+        return ElboFigure(float(params.p_z1), float(likelihood_z0), float(likelihood_z1), math.log(marginal),
+                          float(posterior), float(Fraction(self.encoder(params, posterior))))
 
     @abstractmethod
     def encoder(self, params: Params[Any], posterior: Any) -> Any:

@@ -13,6 +13,18 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ElboFigure:
+    """ELBO(q) under ln p(x) over q: the binary model in floats, and the variant's q."""
+
+    p_z1: float
+    likelihood_z0: float  # p(x | z = 0) of the observed x
+    likelihood_z1: float
+    log_marginal: float
+    posterior: float
+    given_q: float
+
+
+@dataclass(frozen=True)
 class BetaCurve:
     """The β-ELBO over q for one β, and where it is largest."""
 
@@ -44,4 +56,4 @@ class BoundFigure:
     k: int  # the variant's
 
 
-Figure = BetaFigure | BoundFigure
+Figure = ElboFigure | BetaFigure | BoundFigure

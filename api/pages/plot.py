@@ -7,23 +7,20 @@ values at each point of the slider as JSON (the browser only looks them up,
 it computes nothing), and a table of the values at the variant's q and at
 the posterior for readers without JavaScript or without sight of the plot.
 
-Only templates of the binary model have such a curve: the decision is the
-template's type (a ``BinaryTemplate``), never its id. Other templates may
-offer a figure of their own (``Template.figure``, problems.figures): the
-β-ELBO over q for a range of β, or the k-sample bound by k; those are laid
-out here by the figure's type.
+Which plot a page gets is the template's say (``Template.figure``,
+problems.figures), laid out here by the figure's type, never by the
+template's id: the binary model's templates give this curve; others the
+β-ELBO over q for a range of β, or the k-sample bound by k.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any, ClassVar
 
 from problems import TEMPLATES, Problem, model
-from problems.binary import BinaryTemplate
-from problems.figures import BetaCurve, BetaFigure, BoundFigure
+from problems.figures import BetaCurve, BetaFigure, BoundFigure, ElboFigure
 
 # The slider's points: q = k/200, plus the variant's q and the posterior.
 STEPS = 200
@@ -135,40 +132,24 @@ def _decimals(step: float) -> int:
     return max(0, -math.floor(math.log10(step)))
 
 
-@dataclass(frozen=True)
-class _Model:
-    """A variant's model in floats, read once for the ~200 points of a plot."""
+def _at(figure: ElboFigure, q: float) -> Point:
+    """The bound at q."""
+    elbo = model.elbo(model.reconstruction(q, figure.likelihood_z0, figure.likelihood_z1, math.log),
+                      model.kl(q, figure.p_z1, math.log))
+    return Point(q, elbo, model.gap(figure.log_marginal, elbo), model.kl(q, figure.posterior, math.log))
 
-    p_z1: float
-    likelihood_z0: float
-    likelihood_z1: float
-    log_marginal: float
-    posterior: float
 
-    def at(self, q: float) -> Point:
-        """The bound at q."""
-        elbo = model.elbo(model.reconstruction(q, self.likelihood_z0, self.likelihood_z1, math.log),
-                          model.kl(q, self.p_z1, math.log))
-        return Point(q, elbo, model.gap(self.log_marginal, elbo), model.kl(q, self.posterior, math.log))
+def _elbo_plot(figure: ElboFigure) -> Plot:
+    stops = sorted({k / STEPS for k in range(1, STEPS)} | {figure.given_q, figure.posterior})
+    points = tuple(_at(figure, q) for q in stops)
+    return Plot(figure.log_marginal, figure.posterior, _at(figure, figure.given_q), points,
+                **_padded(min(p.elbo for p in points), figure.log_marginal))
 
 
 def elbo_plot(problem: Problem) -> Plot | None:
-    """The plot of a problem of the binary model; None for any other template."""
-    template = TEMPLATES.get(problem.template)
-    if not isinstance(template, BinaryTemplate):
-        return None
-    params = problem.params
-    assert isinstance(params, model.Params)
-    likelihood_z0, likelihood_z1 = params.likelihoods()
-    marginal = model.marginal(params.p_z1, likelihood_z0, likelihood_z1)
-    posterior = model.posterior(params.p_z1, likelihood_z1, marginal)
-    bound = _Model(float(params.p_z1), float(likelihood_z0), float(likelihood_z1), math.log(marginal),
-                   float(posterior))
-    variant_q = float(Fraction(template.encoder(params, posterior)))
-    stops = sorted({k / STEPS for k in range(1, STEPS)} | {variant_q, bound.posterior})
-    points = tuple(bound.at(q) for q in stops)
-    return Plot(bound.log_marginal, bound.posterior, bound.at(variant_q), points,
-                **_padded(min(p.elbo for p in points), bound.log_marginal))
+    """The ELBO plot of a problem whose template draws one; None for any other."""
+    figure = TEMPLATES[problem.template].figure(problem.params)
+    return _elbo_plot(figure) if isinstance(figure, ElboFigure) else None
 
 
 @dataclass(frozen=True)
@@ -222,10 +203,9 @@ def _beta_plot(figure: BetaFigure) -> BetaPlot:
 def plot_of(problem: Problem) -> Plot | BetaPlot | BoundPlot | None:
     """The plot of a problem's page, if its template has one: the ELBO curve of the binary model, or the
     template's own figure."""
-    template = TEMPLATES[problem.template]
-    if isinstance(template, BinaryTemplate):
-        return elbo_plot(problem)
-    figure = template.figure(problem.params)
+    figure = TEMPLATES[problem.template].figure(problem.params)
+    if isinstance(figure, ElboFigure):
+        return _elbo_plot(figure)
     if isinstance(figure, BetaFigure):
         return _beta_plot(figure)
     if isinstance(figure, BoundFigure):

@@ -3,15 +3,16 @@ reference worked out with mpmath, and grading every named mistake of a seeded va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
+from typing import Any
 
 import mpmath
 import sympy
 
 from grader import CORRECT, INCORRECT, Policy, grade, read_answer
 from grader.undetectable import undetectable
-from problems import Problem
+from problems import Problem, generate_params, make_problem
 
 
 def mp(value: Fraction) -> mpmath.mpf:
@@ -42,6 +43,16 @@ def check_against_reference(problem: Problem, expected: Mapping[str, object]) ->
 def _graded(problem: Problem, key: str, value: float):
     # Worked to 4 decimals, as a student writes it.
     return next(part for part in grade(problem, {key: f"{value:.4f}"}).parts if part.key == key)
+
+
+def diagnosed_over_seeds(template_id: str, difficulty: str,
+                         independent: Callable[[Any], Mapping[tuple[str, str], float]], seeds: int = 1000) -> set[str]:
+    """`check_mistakes` over the seeded variants 0 … seeds − 1 of a difficulty; every code seen."""
+    seen: set[str] = set()
+    for seed in range(seeds):
+        problem = make_problem(template_id, generate_params(template_id, seed, difficulty))
+        seen |= check_mistakes(problem, independent(problem.params))
+    return seen
 
 
 def check_mistakes(problem: Problem, independent: Mapping[tuple[str, str], float]) -> set[str]:

@@ -12,7 +12,7 @@ from itertools import pairwise, product
 
 import mpmath
 import pytest
-from beyond import agree, check_against_reference, check_mistakes, mp
+from beyond import agree, check_against_reference, diagnosed_over_seeds, mp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -137,10 +137,7 @@ def _independent_mistakes(params) -> dict[tuple[str, str], float]:
 
 @pytest.mark.parametrize("difficulty", DIFFICULTIES)
 def test_every_mistake_is_diagnosed_and_no_correct_answer_is_flagged(difficulty):
-    seen: set[str] = set()
-    for seed in range(1000):
-        problem = make_problem(BETA, generate_params(BETA, seed, difficulty))
-        seen |= check_mistakes(problem, _independent_mistakes(problem.params))
+    seen = diagnosed_over_seeds(BETA, difficulty, _independent_mistakes)
     # Easy variants observe x = 1: no complement to miss.
     assert seen == set(TEMPLATES[BETA].mistakes) - ({"complement_missed"} if difficulty == "easy" else set())
 
