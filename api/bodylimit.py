@@ -78,8 +78,6 @@ class BodyLimit:
             raise BodyRefused(
                 408, f"The request body stopped arriving: nothing came for {self.timeout:g} s."
             ) from None
-        except BodyRefused:
-            raise
         except Exception as error:  # the server's own parse errors, e.g. a malformed chunk size
             log.info("unreadable request body: %r", error)
             raise BodyRefused(400, f"The request body cannot be read: {error or type(error).__name__}.") from None

@@ -109,10 +109,14 @@ def students_ready(session: Session, problem_set_id: uuid.UUID) -> int:
     ) or 0
 
 
+def _rows(record: ProblemSetRecord, students: list[str]) -> list[dict[str, Any]]:
+    now = utcnow()
+    return [row for student in students for row in problem_rows(record, student, now)]
+
+
 def make_for(record: ProblemSetRecord, students: list[str]) -> None:
     """Make and store these students' problems now, in a write transaction of their own."""
-    now = utcnow()
-    rows = [row for student in students for row in problem_rows(record, student, now)]
+    rows = _rows(record, students)
     with db.write_transaction() as session:
         insert_problems(session, rows)
 
@@ -122,19 +126,18 @@ def make_pending(problem_set_id: uuid.UUID, lease: timedelta, batch: int = BATCH
     renewing the lease with each batch. False if the lease was not to be had
     (another maker holds it, or nothing is left to make) or was lost."""
     until = _claim(problem_set_id, lease)
+    if until is None:
+        return False
+    session = db.session()
+    record = session.get_one(ProblemSetRecord, problem_set_id)  # claimed, so it exists
+    session.expunge(record)  # its seed, items and policy, kept through the rollbacks below
     while until is not None:
-        session = db.session()
-        record = session.get(ProblemSetRecord, problem_set_id)
-        students = lacking(session, problem_set_id, batch) if record is not None else []
+        students = lacking(session, problem_set_id, batch)
         session.rollback()  # no read transaction held while the batch is made
-        if record is None:
-            return False
         if not students and _finish(problem_set_id, until):
             return True
         # Students added since the read are made by the next batch; a lost lease ends the loop.
-        now = utcnow()
-        rows = [row for student in students for row in problem_rows(record, student, now)]
-        until = _store(problem_set_id, until, lease, rows)
+        until = _store(problem_set_id, until, lease, _rows(record, students))
     return False
 
 
