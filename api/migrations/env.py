@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import api.lti.models  # noqa: F401  (its tables are on the same base)
 from api.models import Base
 
 context.configure(
