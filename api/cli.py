@@ -1,4 +1,4 @@
-"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, backup, serve.
+"""``elbo-grader``: init-db, create-key, list-keys, revoke-key, backup, serve, and the ``lti`` commands.
 
 A command that cannot do its work says why in one line on stderr and exits
 with status 2, as argparse does for a usage error.
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import NoReturn
@@ -21,6 +22,9 @@ from sqlalchemy.orm import Session
 from api.auth import create_key, find_key, instructor_keys, revoke_key
 from api.config import Settings, load_settings, secret_key
 from api.db import backup, make_engine, migration_state, sqlite_file, upgrade
+from api.lti import keys as lti_keys
+from api.lti import platforms as lti_platforms
+from api.lti.errors import LtiError
 from api.models import ProblemRecord, ProblemSetRecord, SubmissionRecord
 from api.server import Server, default_workers, gunicorn_settings
 from api.tokens import issued_with, newest_token
@@ -187,6 +191,104 @@ def _backup(args: argparse.Namespace, settings: Settings) -> None:
     print(f"Student tokens are derived from {where}: a server restored from this copy needs the same key.")
 
 
+def _lti(command: str, settings: Settings, work):
+    """Run ``work(session)`` on the migrated database; an LtiError is the command's refusal."""
+    engine = _migrated(f"lti {command}", settings)
+    try:
+        with Session(engine) as session:
+            return work(session)
+    except LtiError as error:
+        _refuse(f"lti {command}", str(error))
+    finally:
+        engine.dispose()
+
+
+def _print_platform(registration: lti_platforms.Registration) -> None:
+    print(f"{registration.id}  {registration.name or '(no name)'}  registered {_when(registration.created_at)} UTC")
+    print(f"  issuer {registration.issuer}, client id {registration.client_id}, "
+          f"deployments {', '.join(registration.deployments)}")
+    print(f"  login {registration.login_url}")
+    print(f"  token {registration.token_url}")
+    print(f"  JWKS  {registration.jwks_url}")
+
+
+def _add_platform(args: argparse.Namespace, settings: Settings) -> None:
+    if args.base_url is None:
+        _refuse("lti add-platform", "give the service's public URL with --base-url or ELBO_GRADER_PUBLIC_URL")
+    try:
+        base = lti_platforms.check_url("the base URL", args.base_url).rstrip("/")
+    except LtiError as error:
+        _refuse("lti add-platform", str(error))
+    registration = _lti("add-platform", settings, lambda session: lti_platforms.add_platform(
+        session, issuer=args.issuer, client_id=args.client_id, deployment_ids=args.deployment_id,
+        login_url=args.login_url, token_url=args.token_url, jwks_url=args.jwks_url, name=args.name))
+    print("Platform registered:")
+    _print_platform(registration)
+    print("Give the platform these URLs of the tool (docs/lti.md says where each goes in Canvas and Moodle):")
+    for what, path in lti_platforms.TOOL_PATHS.items():
+        print(f"  {what + ' URL':<18} {base}{path}")
+    print("and on each link the custom parameter problem_set_id=<the set's id> (deep linking sets it for you).")
+
+
+def _add_deployment(args: argparse.Namespace, settings: Settings) -> None:
+    registration = _lti("add-deployment", settings,
+                        lambda session: lti_platforms.add_deployment(session, args.platform, args.deployment_id))
+    print(f"Deployment {args.deployment_id.strip()!r} added:")
+    _print_platform(registration)
+
+
+def _list_platforms(args: argparse.Namespace, settings: Settings) -> None:
+    registrations = _lti("list-platforms", settings, lti_platforms.list_platforms)
+    if not registrations:
+        print("No platforms; register one with `elbo-grader lti add-platform`.")
+    for registration in registrations:
+        _print_platform(registration)
+
+
+def _remove_platform(args: argparse.Namespace, settings: Settings) -> None:
+    removed = _lti("remove-platform", settings,
+                   lambda session: lti_platforms.remove_platform(session, args.platform))
+    print(f"Platform {removed.id} ({removed.issuer}) removed: its launches are refused and its instructors' "
+          "sessions ended; its students stay on their sets' rosters.")
+
+
+def _rotate_key(args: argparse.Namespace, settings: Settings) -> None:
+    grace = timedelta(days=args.grace_days)
+    kid = _lti("rotate-key", settings, lambda session: lti_keys.rotate(session, secret_key(settings), grace))
+    print(f"New tool key {kid} signs from now on; the keys it replaces stay in /lti/jwks "
+          f"for {args.grace_days} days.")
+
+
+def _lti_commands(commands) -> None:
+    group = commands.add_parser("lti", help="LTI 1.3: register platforms (LMSes), rotate the tool's key",
+                                description="LTI 1.3: register platforms (LMSes), rotate the tool's key.")
+    lti = group.add_subparsers(dest="lti_command", required=True)
+    add = _command(lti, "add-platform", "register an LMS platform and print the tool's URLs to give it",
+                   _add_platform, _PUBLIC_URL)
+    add.add_argument("--issuer", required=True, help="the platform's issuer (iss)")
+    add.add_argument("--client-id", required=True, help="the client id the platform gave this tool")
+    add.add_argument("--deployment-id", required=True, action="append",
+                     help="a deployment id (repeat for several; add more later with add-deployment)")
+    add.add_argument("--login-url", required=True, help="the platform's OIDC authorisation URL")
+    add.add_argument("--token-url", required=True, help="the platform's OAuth2 token URL")
+    add.add_argument("--jwks-url", required=True, help="the platform's public key set URL")
+    add.add_argument("--name", help="a name for people")
+    add.add_argument("--base-url", default=os.environ.get("ELBO_GRADER_PUBLIC_URL"),
+                     help="the service's public URL, e.g. https://grader.example.edu")
+    deployment = _command(lti, "add-deployment", "let a registered platform launch with another deployment id",
+                          _add_deployment)
+    deployment.add_argument("platform", help="the platform's id (from list-platforms)")
+    deployment.add_argument("deployment_id", help="the deployment id")
+    _command(lti, "list-platforms", "list the registered platforms", _list_platforms)
+    remove = _command(lti, "remove-platform", "remove a platform: its launches are refused from then on",
+                      _remove_platform)
+    remove.add_argument("platform", help="the platform's id (from list-platforms)")
+    rotate = _command(lti, "rotate-key", "make a new tool signing key; the old one stays published for a while",
+                      _rotate_key, _SECRET)
+    rotate.add_argument("--grace-days", type=_bounded(0, 365, "a number of days"), default=7,
+                        help="days the replaced keys stay in /lti/jwks for platforms that cached them")
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Defaults shown after each option; the environment listed as written."""
 
@@ -195,6 +297,7 @@ _DATABASE = "  ELBO_GRADER_DATABASE_URL  the database (default: an SQLite file u
 _LOG_LEVEL = "  ELBO_GRADER_LOG_LEVEL     DEBUG, INFO (default), WARNING or ERROR"
 _SECRET = ("  ELBO_GRADER_SECRET_KEY    the key student tokens derive from (default: one made once in "
            "./instance/secret-key)")
+_PUBLIC_URL = "  ELBO_GRADER_PUBLIC_URL    the service's public URL (the default of --base-url)"
 _SERVING = (
     "  ELBO_GRADER_PRACTICE      anonymous practice on or off (default: on)",
     "  ELBO_GRADER_RATE_LIMIT_ANONYMOUS, _STUDENT, _INSTRUCTOR",
@@ -228,6 +331,7 @@ def parser() -> argparse.ArgumentParser:
     copy = _command(commands, "backup", "copy the SQLite database to a new file, consistently, while servers run",
                     _backup, _SECRET)
     copy.add_argument("target", help="the new file (never overwritten)")
+    _lti_commands(commands)
 
     serve = _command(commands, "serve", "serve the API with gunicorn", _serve, _SECRET, *_SERVING)
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on")
