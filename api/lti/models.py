@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.models import Base, utcnow
@@ -111,3 +111,58 @@ class LtiLearner(Base):
     link_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("lti_links.id", ondelete="SET NULL"))
     # A display name at most: no email, no other claim is kept.
     name: Mapped[str | None] = mapped_column(String(200))
+
+
+# --- Grade passback and its options (migration 0010, api.lti.passback) ---
+
+
+class LtiScore(Base):
+    """A score to send to a learner's line item: the outbox, written in the
+    submission's own transaction and drained by the servers' threads.
+
+    ``leased_until`` is a sender's claim on the row (as a background maker's
+    on its set, api.services.making): a moment past is free to claim, so a
+    sender that dies hands its rows on once its lease lapses.
+    """
+
+    __tablename__ = "lti_scores"
+    __table_args__ = (
+        # A zero for a due date is written once, whoever checks first.
+        UniqueConstraint("problem_set_id", "student_id", "zero_due_at", name="uq_lti_scores_zero"),
+        Index("ix_lti_scores_status_next", "status", "next_attempt_at"),
+        Index("ix_lti_scores_link_sub", "link_id", "sub"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[str] = mapped_column(String(36), ForeignKey("lti_links.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(String(255))
+    problem_set_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("problem_sets.id", ondelete="CASCADE"))
+    student_id: Mapped[str] = mapped_column(String(128))
+    score_given: Mapped[float]
+    score_maximum: Mapped[float]
+    activity_progress: Mapped[str] = mapped_column(String(16))
+    # The score's AGS timestamp: when the submission (or the due date) made it.
+    scored_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    # Set for a zero sent because this due date passed with no submission.
+    zero_due_at: Mapped[datetime | None]
+    # pending → sent, or failed (a refusal no retry can mend; the reason kept).
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class LtiSetOptions(Base):
+    """A set's LTI options, set by the instructor (``elbo-grader lti zeros-after-due``)."""
+
+    __tablename__ = "lti_set_options"
+
+    problem_set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("problem_sets.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Once a student's due date passes with no submission, send them a 0.
+    zeros_after_due: Mapped[bool] = mapped_column(default=False)
