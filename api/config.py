@@ -97,6 +97,14 @@ class Settings:
     problems_at_once: int = 2000
     # Seconds a background maker holds a set before another may take over.
     making_lease: float = 30.0
+    # LTI services (docs/lti-passback.md): each request to a platform times out
+    # after this many seconds; a score that could not be sent is tried again
+    # after about this many seconds, doubling per failure (capped).
+    lti_timeout: float = 10.0
+    lti_retry_base: float = 2.0
+    # Whether this process runs a thread sending the LTI score outbox: the
+    # server's processes do (`elbo-grader serve`), apps made by scripts and tests not.
+    drain_outbox: bool = False
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -163,6 +171,8 @@ def load_settings(
         trusted_proxies=_proxies(environ.get("ELBO_GRADER_TRUSTED_PROXIES", "0")),
         body_timeout=_seconds("ELBO_GRADER_BODY_TIMEOUT", environ.get("ELBO_GRADER_BODY_TIMEOUT", "5")),
         problems_at_once=_count("ELBO_GRADER_PROBLEMS_AT_ONCE", environ.get("ELBO_GRADER_PROBLEMS_AT_ONCE", "2000")),
+        lti_timeout=_seconds("ELBO_GRADER_LTI_TIMEOUT", environ.get("ELBO_GRADER_LTI_TIMEOUT", "10")),
+        lti_retry_base=_seconds("ELBO_GRADER_LTI_RETRY_BASE", environ.get("ELBO_GRADER_LTI_RETRY_BASE", "2")),
     )
     # replace() rejects unknown field names, so a mistyped override fails loudly.
     return dataclasses.replace(settings, **dict(overrides or {}))  # type: ignore[arg-type]

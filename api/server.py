@@ -119,4 +119,5 @@ class Server(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        return create_app()
+        # Each worker process sends the LTI score outbox in a thread of its own.
+        return create_app({"drain_outbox": True})
