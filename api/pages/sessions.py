@@ -4,7 +4,9 @@ The cookie keeps the SHA-256 of the token signed in with (never the token),
 and each page request looks it up again (api.auth.caller_of_hash): a
 revoked student token or instructor key ends every session made with it.
 The cookie is HttpOnly, SameSite=Lax, and Secure when the page is served
-over HTTPS.
+over HTTPS. A session begun by an LTI launch lives in the LMS's iframe, on
+another site: its cookie is SameSite=None, Secure and Partitioned (kept
+for that LMS's site alone), and forms keep their CSRF tokens (docs/lti.md).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from api.tokens import server_secret
 
 COOKIE = "elbo_grader_session"
 _CREDENTIAL = "credential"
+# Set by an LTI launch: the session lives in a cross-site iframe.
+_EMBEDDED = "embedded"
 
 
 def pages_secret(app: Flask) -> str:
@@ -42,7 +46,17 @@ class ServiceSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return request.is_secure or super().get_cookie_secure(app)
+        return _embedded() or request.is_secure or super().get_cookie_secure(app)
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        return "None" if _embedded() else super().get_cookie_samesite(app)
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        return _embedded() or super().get_cookie_partitioned(app)
+
+
+def _embedded() -> bool:
+    return bool(session.get(_EMBEDDED))
 
 
 def init_app(app: Flask) -> None:
@@ -63,11 +77,19 @@ def load_caller() -> None:
 
 def sign_in(token: str) -> Caller | None:
     """Start a session for a student token or an instructor key; None if it is unknown or revoked."""
-    digest = hash_token(token)
+    return sign_in_hash(hash_token(token))
+
+
+def sign_in_hash(digest: str, embedded: bool = False) -> Caller | None:
+    """Start a session for the token or key of this SHA-256 (an LTI launch
+    knows only the hash; ``embedded``: in an LMS's iframe); None if it is
+    unknown or revoked."""
     caller = caller_of_hash(digest)
     if caller is not None:
         session.clear()
         session[_CREDENTIAL] = digest
+        if embedded:
+            session[_EMBEDDED] = True
         g.caller = caller
     return caller
 
