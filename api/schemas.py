@@ -182,7 +182,7 @@ def _template_ids() -> list[str]:
     return list(TEMPLATES)
 
 
-def _difficulties() -> list[str]:
+def difficulties() -> list[str]:
     """Every registered template's difficulties, each once, in order."""
     return list(dict.fromkeys(difficulty for found in TEMPLATES.values() for difficulty in found.difficulties))
 
@@ -202,7 +202,7 @@ class Difficulty(fields.String):
     """A difficulty the request's template offers (any registered template's, when it names none)."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=Registered(_difficulties), **kwargs)
+        super().__init__(validate=Registered(difficulties), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         difficulty = super()._deserialize(value, attr, data, **kwargs)

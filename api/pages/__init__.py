@@ -1,7 +1,7 @@
 """Pages for people (docs/api.md §13): a blueprint of server-rendered HTML in the same app.
 
-The views (api.pages.views) call the same services and access rules as the
-JSON API. A page's caller comes from its session cookie (api.pages.sessions),
+The views (api.pages.views; api.pages.instructor for instructors) call the
+same services and access rules as the JSON API. A page's caller comes from its session cookie (api.pages.sessions),
 not from an Authorization header; every form is checked for a CSRF token
 (Flask-WTF), and only here: the JSON API under /api/v1 has no cookies to
 protect and stays exempt. Errors are the API's own, turned into a page.
@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from api.auth import open_access
 from api.errors import PROBLEM_JSON
-from api.pages import assets, sessions, views
+from api.pages import assets, instructor, sessions, views
 
 bp = Blueprint("pages", __name__)
 csrf = CSRFProtect()
@@ -38,7 +38,16 @@ _route("/sign-in", views.sign_in_form, "sign_in_form")
 _route("/sign-in", views.sign_in, methods=("POST",))
 _route("/sign-out", views.sign_out, methods=("POST",))
 _route("/sets/<uuid:problem_set_id>", views.problem_set)
-_route("/instructor", views.instructor)
+_route("/instructor", instructor.instructor)
+_route("/instructor", instructor.create_set, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/tokens", instructor.show_tokens, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/token", instructor.change_token, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/students", instructor.add_students, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/due", instructor.change_due, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/student-due", instructor.change_student_due, methods=("POST",))
+_route("/sets/<uuid:problem_set_id>/grades.csv", instructor.grades_csv)
+_route("/sets/<uuid:problem_set_id>/answer-key.json", instructor.answer_key)
+_route("/sets/<uuid:problem_set_id>/items/<int:item>/mistakes/<code>", instructor.mistake)
 _route("/static/<digest>/<path:filename>", assets.serve, "static_file")
 
 

@@ -17,17 +17,16 @@ from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from api import db, idempotency
-from api.auth import Caller, authorize_instructor, authorize_problem, authorize_problem_set, submitting_student
+from api.auth import Caller, authorize_problem, authorize_problem_set, submitting_student
 from api.errors import invalid, not_found
 from api.idempotency import Outcome
-from api.pages import forms, sessions
+from api.pages import forms, instructor, sessions
 from api.pages.plot import plot_of
 from api.problemstore import StoredProblem
 from api.resources.submissions import submission_json
 from api.schemas import ProblemCreateSchema
 from api.services import submissions
-from api.services.paging import Window
-from api.services.problem_sets import StudentView, list_sets, read_set
+from api.services.problem_sets import StudentView, read_set
 from api.services.problems import create_problem, find_problem
 from api.services.progress import solution_open_to
 from grader import (
@@ -140,16 +139,9 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("pages.home"), 303)
 
 
-def problem_set(problem_set_id: uuid.UUID) -> tuple[str, int]:
+def problem_set(problem_set_id: uuid.UUID) -> ResponseReturnValue:
     who = authorize_problem_set(problem_set_id)
     view = read_set(db.session(), problem_set_id, who)
     if isinstance(view, StudentView):
         return render_template("student_set.html", view=view, templates=TEMPLATES), 200
-    return render_template("instructor_set.html", view=view), 200
-
-
-def instructor() -> str:
-    """A signed-in instructor's problem sets, the newest 100."""
-    authorize_instructor()
-    sets = list_sets(db.session(), Window(0, 100))
-    return render_template("instructor.html", sets=sets.items)
+    return instructor.set_page(view)

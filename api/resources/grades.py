@@ -44,7 +44,7 @@ GRADES_RESPONSE = {
 }
 
 
-def _answer_key_json(entries: list[AnswerKeyEntry]) -> list[dict[str, Any]]:
+def answer_key_json(entries: list[AnswerKeyEntry]) -> list[dict[str, Any]]:
     return [
         {
             "student_id": entry.student_id,
@@ -118,7 +118,7 @@ class AnswerKey(MethodView):
         Instructor key only. Per student in roster order, per item: the
         problem, its params and the exact answers (``exact``, ``latex``,
         ``value``) as stored when the problem was made."""
-        students = _answer_key_json(grades.answer_key(db.session(), problem_set_id))
+        students = answer_key_json(grades.answer_key(db.session(), problem_set_id))
         return json_response({"problem_set_id": str(problem_set_id), "students": students})
 
 

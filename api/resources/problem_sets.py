@@ -16,7 +16,7 @@ from flask.views import MethodView
 
 from api import db, idempotency
 from api.auth import BEARER, access, authorize_problem_set, instructor_only
-from api.idempotency import Outcome
+from api.idempotency import Keyed, Outcome
 from api.resources.paging import paginated
 from api.resources.problems import LOCATION
 from api.schemas import ProblemSetChangeSchema, ProblemSetCreatedSchema, ProblemSetCreateSchema, ProblemSetSchema
@@ -117,6 +117,25 @@ def started(response: Response) -> Response:
     return response
 
 
+def create(body: dict[str, Any], keyed: Keyed | None = None) -> Response:
+    """Make a set from a loaded ``ProblemSetCreateSchema`` body, once per
+    idempotency key (the header's, or a page form's ``keyed``): 201, or 202
+    with its problems being made."""
+
+    def work(session, new: problem_sets.NewSet) -> Outcome:
+        created = problem_sets.create_set(session, new)
+        answer = {**set_json(created.problem_set), **making_json(created.making),
+                  "students": issued_json(created.students)}
+        location = url_for("problem_sets.ProblemSetById", problem_set_id=created.problem_set.id)
+        return Outcome(202 if created.making else 201, answer, location)
+
+    def prepare() -> problem_sets.NewSet:
+        return problem_sets.prepare_set(body["title"], body["items"], body["students"], seed=body["seed"],
+                                        policy=body["policy"], due_at=body["due_at"])
+
+    return started(idempotency.run(work, prepare=prepare, redact=without_tokens, restore=with_tokens, keyed=keyed))
+
+
 @blp.route("")
 class ProblemSets(MethodView):
     @blp.response(200, ProblemSetSchema(many=True))
@@ -153,19 +172,7 @@ class ProblemSets(MethodView):
         made in the background (the set's view counts ``students_ready``), a
         student's own at once when they first read the set. Safe to retry
         with an ``Idempotency-Key``."""
-
-        def work(session, new: problem_sets.NewSet) -> Outcome:
-            created = problem_sets.create_set(session, new)
-            body = {**set_json(created.problem_set), **making_json(created.making),
-                    "students": issued_json(created.students)}
-            location = url_for("problem_sets.ProblemSetById", problem_set_id=created.problem_set.id)
-            return Outcome(202 if created.making else 201, body, location)
-
-        def prepare() -> problem_sets.NewSet:
-            return problem_sets.prepare_set(body["title"], body["items"], body["students"], seed=body["seed"],
-                                            policy=body["policy"], due_at=body["due_at"])
-
-        return started(idempotency.run(work, prepare=prepare, redact=without_tokens, restore=with_tokens))
+        return create(body)
 
 
 @blp.route("/<uuid:problem_set_id>")

@@ -3,14 +3,16 @@ due dates, revoked and reissued (docs/api.md §8, §9). Instructors only."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from werkzeug.routing import PathConverter
 
 from api import db, idempotency
 from api.auth import instructor_only
-from api.idempotency import Outcome
+from api.idempotency import Keyed, Outcome
 from api.resources.problem_sets import (
     IDEMPOTENCY,
     iso,
@@ -57,6 +59,26 @@ class StudentPath(PathConverter):
     regex = r"[^/].*?(?<!/revoke)(?<!/reissue)"
 
 
+def add(problem_set_id: uuid.UUID, students: list[str], keyed: Keyed | None = None) -> Response:
+    """Add students (a loaded roster) to a set, once per idempotency key (the
+    header's, or a page form's ``keyed``): 200, or 202 with their problems being made."""
+    record = problem_sets.find_set(db.session(), problem_set_id)
+
+    def work(session, issued: Issued) -> Outcome:
+        added = rosters.add_students(session, record, students, issued)
+        answer = {**set_json(added.problem_set), **making_json(added.making), "students": issued_json(added.students),
+                  "ignored": list(added.ignored)}
+        return Outcome(202 if added.making else 200, answer)
+
+    return started(idempotency.run(
+        work,
+        prepare=lambda: rosters.new_students(db.session(), record, students),
+        redact=without_tokens,
+        restore=with_tokens,
+        keyed=keyed,
+    ))
+
+
 @blp.route("/<uuid:problem_set_id>/students")
 class Students(MethodView):
     @blp.response(200, RosterSchema)
@@ -88,21 +110,7 @@ class Students(MethodView):
         made in the background (many of them, or a set still being made)
         are answered ``202``, as a set's creation is. Safe to retry with an
         ``Idempotency-Key``."""
-        record = problem_sets.find_set(db.session(), problem_set_id)
-
-        def work(session, issued: Issued) -> Outcome:
-            added = rosters.add_students(session, record, body["students"], issued)
-            students = issued_json(added.students)
-            answer = {**set_json(added.problem_set), **making_json(added.making), "students": students,
-                      "ignored": list(added.ignored)}
-            return Outcome(202 if added.making else 200, answer)
-
-        return started(idempotency.run(
-            work,
-            prepare=lambda: rosters.new_students(db.session(), record, body["students"]),
-            redact=without_tokens,
-            restore=with_tokens,
-        ))
+        return add(problem_set_id, body["students"])
 
 
 @blp.route("/<uuid:problem_set_id>/students/<student_path:student_id>")

@@ -1,17 +1,22 @@
 """A set's class analytics (docs/api.md §14) in five queries whatever the
 roster's size: the grade book's three, then two that count in the database
-over the stored results' parts, so no result is read into Python."""
+over the stored results' parts, so no result is read into Python; and the
+submissions behind one of its counts, those that showed a named mistake."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, TableValuedAlias, distinct, func, select, true
+from sqlalchemy import ColumnElement, Row, Select, TableValuedAlias, distinct, func, select, true
 from sqlalchemy.orm import Session
 
-from api.models import ProblemRecord, SubmissionRecord
+from api.errors import not_found
+from api.models import ProblemRecord, StudentToken, SubmissionRecord
 from api.services.grades import grades
+from api.services.paging import Page, Window, page_of
 from api.services.problem_sets import find_set
 from grader.analytics import ClassAnalytics, class_analytics
 from problems.registry import template
@@ -88,3 +93,70 @@ def analytics(session: Session, problem_set_id: uuid.UUID) -> ClassAnalytics:
         {(item, key, status): n for item, key, status, n in statuses},
         {(item, code): n for item, code, n in shown},
     )
+
+
+@dataclass(frozen=True)
+class ShownPart:
+    """A part of a submission as the student answered it, and whether it showed the mistake."""
+
+    key: str
+    answer: str | None
+    status: str
+    marked: bool
+
+
+@dataclass(frozen=True)
+class MistakeShown:
+    """A submission to an item in which a part showed a named mistake."""
+
+    student_id: str
+    problem_id: uuid.UUID
+    attempt: int
+    submitted_at: datetime
+    score: float
+    late: bool
+    parts: tuple[ShownPart, ...]  # in the template's order
+
+
+def mistake_submissions(session: Session, problem_set_id: uuid.UUID, item: int, code: str,
+                        window: Window) -> Page[MistakeShown]:
+    """The submissions (by the problem's own student) to ``item`` in which a
+    part showed the mistake ``code``: in roster order, each student's oldest
+    first. One query (and its count) whatever the roster."""
+    record = find_set(session, problem_set_id)
+    if not 0 <= item < len(record.items):
+        raise not_found("item of this problem set")
+    dialect = session.get_bind().dialect.name
+    part = _elements(dialect, SubmissionRecord.result, "parts", "part")
+    shown = _elements(dialect, part.c.value, "misconceptions", "code", text=True)
+    showing = (
+        select(SubmissionRecord.id)
+        .select_from(SubmissionRecord)
+        .join(part, true())
+        .join(shown, true())
+        .where(shown.c.value == code)
+    )
+    query = (
+        _own_submissions(
+            problem_set_id,
+            ProblemRecord.student_id,
+            ProblemRecord.id,
+            SubmissionRecord.attempt,
+            SubmissionRecord.created_at,
+            SubmissionRecord.score,
+            SubmissionRecord.late,
+            SubmissionRecord.result,
+        )
+        .join(StudentToken, (StudentToken.problem_set_id == problem_set_id)
+              & (StudentToken.student_id == ProblemRecord.student_id))
+        .where(ProblemRecord.item == item, SubmissionRecord.id.in_(showing))
+        .order_by(StudentToken.position, SubmissionRecord.created_at, SubmissionRecord.attempt)
+    )
+
+    def shown_of(row: Row) -> MistakeShown:
+        student, problem_id, attempt, at, score, late, result = row
+        parts = tuple(ShownPart(part["key"], part["answer"], part["status"], code in part["misconceptions"])
+                      for part in result["parts"])
+        return MistakeShown(student, problem_id, attempt, at, score, late, parts)
+
+    return page_of(session, query, window).map(shown_of)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.models import ProblemRecord, ProblemSetRecord, StudentToken, SubmissionRecord, due_at
 from api.services import making
+from api.services.paging import Window
 from api.services.problem_sets import find_set
 from api.services.rosters import roster
 from grader import Policy
@@ -67,16 +68,19 @@ class SetGrades:
     due_at: Mapping[str, datetime | None]  # student id → the due date that holds for them
 
 
-def grades(session: Session, problem_set_id: uuid.UUID) -> SetGrades:
-    """Per student, per item: the best score that counts (late submissions
-    only with the set's ``count_late``), the attempts used and the last
+def grades(session: Session, problem_set_id: uuid.UUID, *, student_id: str | None = None,
+           window: Window | None = None) -> SetGrades:
+    """Per student (of the roster, or the one ``student_id``, or those in its
+    ``window``), per item: the best score that counts (late submissions only
+    with the set's ``count_late``), the attempts used and the last
     submission's time; and each student's due date."""
     record = find_set(session, problem_set_id)
     students = session.execute(
-        roster(problem_set_id, StudentToken.student_id, due_at(StudentToken.due_at, ProblemSetRecord.due_at))
+        roster(problem_set_id, StudentToken.student_id, due_at(StudentToken.due_at, ProblemSetRecord.due_at),
+               student_id=student_id, window=window)
         .join(ProblemSetRecord, ProblemSetRecord.id == StudentToken.problem_set_id)
     ).all()
-    submissions = session.execute(
+    query = (
         select(
             ProblemRecord.student_id,
             ProblemRecord.item,
@@ -90,6 +94,9 @@ def grades(session: Session, problem_set_id: uuid.UUID) -> SetGrades:
             SubmissionRecord.student_scope == ProblemRecord.student_id,
         )
     )
+    if student_id is not None or window is not None:
+        query = query.where(ProblemRecord.student_id.in_([student for student, _ in students]))
+    submissions = session.execute(query)
     attempts = (
         (cast(str, student), cast(int, item), Attempt(score, at, late))  # a set's problems have both
         for student, item, score, at, late in submissions

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -60,13 +61,13 @@ class Issued:
 
 
 def problem_refs(session: Session, problem_set_id: uuid.UUID,
-                 student_id: str | None = None) -> dict[str, list[ProblemRef]]:
-    """Student id → their problems in the set (or only ``student_id``'s), in item order."""
+                 students: Collection[str] | None = None) -> dict[str, list[ProblemRef]]:
+    """Student id → their problems in the set (or only those of ``students``), in item order."""
     query = select(ProblemRecord.student_id, ProblemRecord.item, ProblemRecord.id).where(
         ProblemRecord.problem_set_id == problem_set_id
     )
-    if student_id is not None:
-        query = query.where(ProblemRecord.student_id == student_id)
+    if students is not None:
+        query = query.where(ProblemRecord.student_id.in_(students))
     refs: dict[str, list[ProblemRef]] = defaultdict(list)
     for student, item, problem_id in session.execute(query.order_by(ProblemRecord.item)):
         # A set's problems all have a student and an item.

@@ -23,19 +23,24 @@ from api.models import ProblemSetRecord, StudentToken, utcnow
 from api.schemas import valid_student_id
 from api.services import making
 from api.services.issuing import Issued, IssuedStudent, ProblemRef, insert_issued, issue, problem_refs
+from api.services.paging import Window
 from api.services.problem_sets import ProblemSet, find_set, lock_set, mark_late
 from api.tokens import derive, server_secret
 
 log = logging.getLogger(__name__)
 
 
-def roster(problem_set_id: uuid.UUID, *columns: Any, student_id: str | None = None) -> Select:
-    """The set's students (or the one ``student_id``) in roster order:
-    ``columns`` of theirs, by default their rows."""
+def roster(problem_set_id: uuid.UUID, *columns: Any, student_id: str | None = None,
+           window: Window | None = None) -> Select:
+    """The set's students (or the one ``student_id``, or those in ``window``)
+    in roster order: ``columns`` of theirs, by default their rows."""
     query = select(*(columns or (StudentToken,))).where(StudentToken.problem_set_id == problem_set_id)
     if student_id is not None:
         query = query.where(StudentToken.student_id == student_id)
-    return query.order_by(StudentToken.position)
+    query = query.order_by(StudentToken.position)
+    if window is not None:
+        query = query.offset(window.first).limit(window.size)
+    return query
 
 
 def student_not_found() -> ApiError:
@@ -81,13 +86,17 @@ def issued_token(secret: bytes, problem_set_id: uuid.UUID, student: StudentToken
     return token
 
 
-def roster_entries(session: Session, problem_set_id: uuid.UUID,
-                   student_id: str | None = None) -> list[RosterEntry]:
-    """The roster (or the one ``student_id``'s entry), with each token derived again."""
+def roster_entries(session: Session, problem_set_id: uuid.UUID, student_id: str | None = None,
+                   window: Window | None = None) -> list[RosterEntry]:
+    """The roster (or the one ``student_id``'s entry, or those in ``window``),
+    with each token derived again."""
     secret = server_secret()
-    refs = problem_refs(session, problem_set_id, student_id)
+    students = session.scalars(roster(problem_set_id, student_id=student_id, window=window)).all()
+    # The whole roster's problems in one query; a part of it, only theirs.
+    whole = student_id is None and window is None
+    refs = problem_refs(session, problem_set_id, None if whole else [student.student_id for student in students])
     entries = []
-    for student in session.scalars(roster(problem_set_id, student_id=student_id)):
+    for student in students:
         token = issued_token(secret, problem_set_id, student)
         problems = tuple(refs.get(student.student_id, ()))
         entries.append(RosterEntry(student.student_id, token, problems, student.revoked_at, student.due_at))
