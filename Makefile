@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The PostgreSQL server `make test-postgres` creates its own database on (and drops).
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser test test-postgres lint serve bench clean
+.PHONY: install browser print-libraries test test-postgres lint serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,22 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
 
-install: $(STAMP)
+# WeasyPrint (the PDFs of docs/api.md §14) needs Debian's pango and a font:
+# installed when missing and run as root.
+PRINT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+print-libraries:
+	@missing=$$(for package in $(PRINT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q 'ok installed' || echo $$package; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: $(STAMP) browser
+install: $(STAMP) print-libraries
+
+test: $(STAMP) browser print-libraries
 	$(BIN)/python -m pytest -q
 
 # The API and page suites again, on PostgreSQL (their database-parametrised tests).
-test-postgres: $(STAMP) browser
+test-postgres: $(STAMP) browser print-libraries
 	ELBO_GRADER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/api tests/pages -k postgresql
 
 # Ruff, then mypy in three runs: tests/api and tests/pages have a conftest.py of their own.
@@ -42,7 +51,7 @@ serve: $(STAMP)
 	$(BIN)/elbo-grader init-db
 	$(BIN)/elbo-grader serve --host 127.0.0.1 --port 8000
 
-bench: $(STAMP)
+bench: $(STAMP) print-libraries
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
