@@ -86,6 +86,7 @@ def sign_in_hash(digest: str, embedded: bool = False) -> Caller | None:
     unknown or revoked."""
     caller = caller_of_hash(digest)
     if caller is not None:
+        pages_secret(current_app)  # a launch signs in without having read a session first
         session.clear()
         session[_CREDENTIAL] = digest
         if embedded:

@@ -1,0 +1,357 @@
+"""OIDC login and launch validation (docs/api.md §15, docs/lti.md).
+
+Login issues a ``state`` and a ``nonce`` and stores nothing: the state is
+signed by the tool and carries the nonce, the platform and the platform's
+storage target, and it is bound to the browser by a cookie (or, where a
+platform's iframe blocks cookies, by the platform's own storage, reached by
+LTI client-side postMessages). A launch is checked entirely before anything
+is written; the nonce is then stored in the launch's own transaction, so a
+replayed id_token is refused and a refused launch stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import jwt
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api import db
+from api.lti.errors import LaunchRefused
+from api.lti.models import LtiDeployment, LtiLearner, LtiLink, LtiNonce, LtiPlatform
+from api.lti.platforms import find_platform, instructor_key
+from api.models import ProblemSetRecord, StudentToken, utcnow
+from api.services import rosters
+from api.tokens import server_secret
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+RESOURCE_LINK = "LtiResourceLinkRequest"
+DEEP_LINKING = "LtiDeepLinkingRequest"
+INSTRUCTOR_ROLES = frozenset(
+    f"http://purl.imsglobal.org/vocab/lis/v2/membership#{role}"
+    for role in ("Instructor", "Administrator", "ContentDeveloper")
+)
+# Clocks of the platform and the tool may differ this much.
+LEEWAY = timedelta(seconds=60)
+# A login must come back as a launch within this.
+STATE_LIFETIME = timedelta(minutes=10)
+STATE_COOKIE = "elbo_grader_lti_"
+# A platform's keys are fetched again for an unknown kid at most this often
+# (seconds): a rotation is picked up, a flood of made-up kids costs one fetch.
+JWKS_REFETCH_COOLDOWN = 5.0
+_JWKS_CLIENTS = "elbo_grader.lti_jwks_clients"
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    url: str
+    state: str
+    cookie: str  # the state cookie's name
+    # The platform's storage frame and origin when it offered one (LTI client-side postMessages).
+    storage_target: str | None
+    storage_origin: str
+
+
+@dataclass(frozen=True)
+class State:
+    platform_id: str
+    nonce: str
+    storage_target: str | None
+    storage_origin: str  # the platform's origin, to which storage messages go
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(server_secret(), salt="elbo-grader lti state")
+
+
+def state_cookie(state: str) -> str:
+    """The cookie that binds ``state`` to the browser (one per login, so two tabs never clash)."""
+    return STATE_COOKIE + hashlib.sha256(state.encode()).hexdigest()[:24]
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def login(params: dict[str, str], launch_url: str) -> LoginRedirect:
+    """The redirect to the platform's authorisation endpoint for an OIDC login initiation."""
+    issuer = params.get("iss", "").strip()
+    login_hint = params.get("login_hint", "")
+    target = params.get("target_link_uri", "")
+    if not issuer or not login_hint or not target:
+        missing = [name for name in ("iss", "login_hint", "target_link_uri") if not params.get(name)]
+        raise LaunchRefused(f"The login initiation lacks {', '.join(missing)}.")
+    client_id = params.get("client_id") or None
+    platform = find_platform(db.session(), issuer, client_id)
+    if platform is None:
+        raise LaunchRefused(
+            f"No platform is registered with issuer {issuer!r}"
+            + (f" and client id {client_id!r}" if client_id else "")
+            + " (or the issuer has several: send client_id). Ask the service's administrator to run "
+            "`elbo-grader lti add-platform`.",
+            403,
+        )
+    if _origin(target) != _origin(launch_url):
+        raise LaunchRefused(f"target_link_uri {target!r} is not on this tool ({_origin(launch_url)}).")
+    storage_target = params.get("lti_storage_target") or None
+    nonce = secrets.token_urlsafe(24)
+    storage_origin = _origin(platform.login_url)
+    state = _serializer().dumps([platform.id, nonce, storage_target, storage_origin])
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": platform.client_id,
+        "redirect_uri": launch_url,
+        "login_hint": login_hint,
+        "state": state,
+        "nonce": nonce,
+    }
+    if "lti_message_hint" in params:
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if urlsplit(platform.login_url).query else "?"
+    return LoginRedirect(platform.login_url + separator + urlencode(query), state, state_cookie(state),
+                         storage_target, storage_origin)
+
+
+def read_state(state: str) -> State:
+    """The state a login issued; refused if forged or older than :data:`STATE_LIFETIME`."""
+    if not state:
+        raise LaunchRefused("The launch has no state.")
+    try:
+        platform_id, nonce, storage_target, storage_origin = _serializer().loads(
+            state, max_age=int(STATE_LIFETIME.total_seconds())
+        )
+    except SignatureExpired:
+        raise LaunchRefused("The launch's state has expired: the login began over 10 minutes ago. "
+                            "Open the link again.") from None
+    except (BadSignature, ValueError, TypeError):
+        raise LaunchRefused("The launch's state is not one this tool issued.") from None
+    return State(platform_id, nonce, storage_target, storage_origin)
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A launch whose id_token has been checked, nothing stored yet."""
+
+    platform: LtiPlatform
+    claims: dict[str, Any]
+    message_type: str
+    deployment_id: str
+    instructor: bool
+    problem_set_id: uuid.UUID | None  # always set for a resource link
+
+    def claim(self, name: str) -> Any:
+        return self.claims.get(CLAIM + name)
+
+
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    # One client per JWKS URL and process: it caches the keys, and fetches
+    # them again once when a token names a kid it has not seen (a rotation).
+    clients: dict[str, jwt.PyJWKClient] = current_app.extensions.setdefault(_JWKS_CLIENTS, {})
+    if url not in clients:
+        clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300, timeout=5,
+                                       cooldown_duration=JWKS_REFETCH_COOLDOWN)
+    return clients[url]
+
+
+def _verified_claims(platform: LtiPlatform, id_token: str) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(id_token)
+    except jwt.InvalidTokenError:
+        raise LaunchRefused("The id_token is not a JWT.") from None
+    if header.get("alg") != "RS256":
+        raise LaunchRefused(f"The id_token is signed with {header.get('alg')!r}; only RS256 is accepted.", 401)
+    try:
+        key = _jwks_client(platform.jwks_url).get_signing_key_from_jwt(id_token)
+    except jwt.PyJWKClientConnectionError:
+        raise LaunchRefused("The platform's public keys could not be fetched from its JWKS URL; "
+                            "try again in a moment.", 502) from None
+    except jwt.PyJWKClientError:
+        raise LaunchRefused(f"The id_token's key (kid {header.get('kid')!r}) is not in the platform's JWKS "
+                            "(if the platform has just changed its key, try again in a few seconds).", 401) from None
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            id_token, key.key, algorithms=["RS256"], audience=platform.client_id, issuer=platform.issuer,
+            leeway=LEEWAY, options={"require": ["iss", "aud", "exp", "iat", "nonce"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise LaunchRefused("The id_token has expired.", 401) from None
+    except jwt.InvalidAudienceError:
+        raise LaunchRefused(f"The id_token is not meant for this tool: its aud lacks client id "
+                            f"{platform.client_id!r}.", 401) from None
+    except jwt.InvalidSignatureError:
+        raise LaunchRefused("The id_token's signature does not verify with the platform's key.", 401) from None
+    except jwt.InvalidTokenError as error:
+        raise LaunchRefused(f"The id_token is not valid: {error}.", 401) from None
+    audience = claims["aud"]
+    several = isinstance(audience, list) and len(audience) > 1
+    if (several or "azp" in claims) and claims.get("azp") != platform.client_id:
+        raise LaunchRefused(f"The id_token has several audiences and its azp is not this tool's client id "
+                            f"{platform.client_id!r}.", 401)
+    return claims
+
+
+def _problem_set_id(claims: dict[str, Any]) -> uuid.UUID:
+    custom = claims.get(CLAIM + "custom")
+    raw = custom.get("problem_set_id") if isinstance(custom, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        raise LaunchRefused("The link has no custom parameter problem_set_id: set it to the problem set's id "
+                            "in the LMS (deep linking does it for you).")
+    try:
+        problem_set_id = uuid.UUID(raw.strip())
+    except ValueError:
+        raise LaunchRefused(f"The link's problem_set_id {raw!r} is not a problem set id.") from None
+    if db.session().get(ProblemSetRecord, problem_set_id) is None:
+        raise LaunchRefused(f"The link's problem_set_id {raw!r} names no problem set on this service.", 404)
+    return problem_set_id
+
+
+def validate(id_token: str, state: State) -> Launch:
+    """Every check of a launch, in the order its errors are most useful; stores nothing."""
+    if not id_token:
+        raise LaunchRefused("The launch has no id_token.")
+    try:
+        unverified = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        raise LaunchRefused("The id_token is not a JWT.") from None
+    issuer = unverified.get("iss")
+    session = db.session()
+    platform = session.get(LtiPlatform, state.platform_id)
+    if platform is None or platform.issuer != issuer:
+        raise LaunchRefused(f"The id_token's issuer {issuer!r} is not the registered platform the login "
+                            "began with.", 403)
+    claims = _verified_claims(platform, id_token)
+    if not secrets.compare_digest(str(claims["nonce"]), state.nonce):
+        raise LaunchRefused("The id_token's nonce is not the one this login issued.", 403)
+    deployment_id = claims.get(CLAIM + "deployment_id")
+    if not isinstance(deployment_id, str) or session.get(LtiDeployment, (platform.id, deployment_id)) is None:
+        raise LaunchRefused(f"Deployment {deployment_id!r} is not registered for this platform; the administrator "
+                            "adds it with `elbo-grader lti add-deployment`.", 403)
+    if claims.get(CLAIM + "version") != "1.3.0":
+        raise LaunchRefused(f"LTI version {claims.get(CLAIM + 'version')!r} is not 1.3.0.")
+    message_type = claims.get(CLAIM + "message_type")
+    if message_type not in (RESOURCE_LINK, DEEP_LINKING):
+        raise LaunchRefused(f"Message type {message_type!r} is not {RESOURCE_LINK} or {DEEP_LINKING}.")
+    roles = claims.get(CLAIM + "roles")
+    instructor = isinstance(roles, list) and not INSTRUCTOR_ROLES.isdisjoint(r for r in roles if isinstance(r, str))
+    problem_set_id = None
+    if message_type == RESOURCE_LINK:
+        link = claims.get(CLAIM + "resource_link")
+        if not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]:
+            raise LaunchRefused("The resource-link launch has no resource_link id.")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise LaunchRefused("The launch has no user (sub): anonymous launches cannot join a roster.")
+        problem_set_id = _problem_set_id(claims)
+    elif not instructor:
+        raise LaunchRefused("Only an instructor may pick a problem set for a link.", 403)
+    return Launch(platform, claims, message_type, deployment_id, instructor, problem_set_id)
+
+
+def consume_nonce(session: Session, launch: Launch) -> None:
+    """Store the launch's nonce (in its transaction) until its id_token has expired; a replay is refused."""
+    now = utcnow()
+    session.query(LtiNonce).filter(LtiNonce.expires_at < now).delete()
+    expires = max(launch.claims["exp"], now.timestamp()) + LEEWAY.total_seconds()
+    try:
+        with session.begin_nested():
+            session.add(LtiNonce(platform_id=launch.platform.id, nonce=str(launch.claims["nonce"])[:255],
+                                 expires_at=now + timedelta(seconds=expires - now.timestamp())))
+    except IntegrityError:
+        raise LaunchRefused("This launch was used already (its nonce is spent): open the link again.", 403) \
+            from None
+
+
+def _upsert(session: Session, model: type, keys: list[str], values: dict[str, Any]) -> None:
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
+    statement: Any = insert(model).values(**values)
+    update = {name: statement.excluded[name] for name in values if name not in keys and name != "id"}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
+
+
+def student_id_of(platform_id: str, sub: str) -> str:
+    """The roster's student id of a platform user: stable per platform and sub, never their email."""
+    return "lti-" + hashlib.sha256(f"{platform_id}\x1f{sub}".encode()).hexdigest()[:16]
+
+
+def _display_name(claims: dict[str, Any]) -> str | None:
+    name = claims.get("name")
+    return name.strip()[:200] or None if isinstance(name, str) else None
+
+
+def join(launch: Launch) -> str:
+    """A learner's resource-link launch: the link and the learner stored, the
+    learner on the set's roster; returns their token hash to sign in with."""
+    assert launch.problem_set_id is not None
+    session = db.session()
+    student_id = student_id_of(launch.platform.id, launch.claims["sub"])
+    record = session.get(ProblemSetRecord, launch.problem_set_id)
+    assert record is not None  # validate found it
+    issued = rosters.new_students(session, record, [student_id])
+    with db.write_transaction() as writing:
+        link_id = _store_link(writing, launch)
+        rosters.add_students(writing, record, [student_id], issued)
+        _upsert(writing, LtiLearner, ["platform_id", "sub", "problem_set_id"], {
+            "platform_id": launch.platform.id, "sub": launch.claims["sub"], "problem_set_id": record.id,
+            "student_id": student_id, "link_id": link_id, "name": _display_name(launch.claims),
+        })
+        token = writing.execute(
+            select(StudentToken.token_hash, StudentToken.revoked_at)
+            .where(StudentToken.problem_set_id == record.id, StudentToken.student_id == student_id)
+        ).one()
+        if token.revoked_at is not None:
+            raise LaunchRefused("Your access to this problem set was revoked by its instructor.", 403)
+    return token.token_hash
+
+
+def _store_link(session: Session, launch: Launch) -> str:
+    """Consume the nonce, then insert or update the launch's link with its service URLs; the link's id."""
+    consume_nonce(session, launch)
+    link_claim = launch.claim("resource_link")
+    ags = launch.claims.get(AGS_CLAIM)
+    nrps = launch.claims.get(NRPS_CLAIM)
+    scopes = ags.get("scope") if isinstance(ags, dict) else None
+    _upsert(session, LtiLink, ["platform_id", "resource_link_id"], {
+        "id": str(uuid.uuid4()), "platform_id": launch.platform.id, "deployment_id": launch.deployment_id,
+        "resource_link_id": link_claim["id"], "problem_set_id": launch.problem_set_id,
+        "lineitem_url": _text(ags, "lineitem"), "lineitems_url": _text(ags, "lineitems"),
+        "ags_scopes": " ".join(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else None,
+        "memberships_url": _text(nrps, "context_memberships_url"), "updated_at": utcnow(),
+    })
+    return session.scalars(select(LtiLink.id).where(
+        LtiLink.platform_id == launch.platform.id, LtiLink.resource_link_id == link_claim["id"])).one()
+
+
+def _text(claim: Any, name: str) -> str | None:
+    value = claim.get(name) if isinstance(claim, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def teach(launch: Launch) -> str:
+    """An instructor's launch (a resource link, or deep linking): the nonce
+    spent, a resource link stored; returns the hash of the platform's
+    instructor key to sign in with."""
+    key = instructor_key(db.session(), launch.platform.id)
+    if key is None:
+        raise LaunchRefused("Instructor access from this platform was revoked on this service.", 403)
+    with db.write_transaction() as writing:
+        if launch.message_type == RESOURCE_LINK:
+            _store_link(writing, launch)
+        else:
+            consume_nonce(writing, launch)
+    return key.key_hash

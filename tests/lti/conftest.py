@@ -1,0 +1,53 @@
+"""Fixtures of the LTI tests: the page suite's (and so the API suite's) apps,
+databases, servers and browser, and the test platforms.
+
+The page suite's conftest is loaded under a name of its own, as it loads
+the API suite's, so these tests run on the same databases: SQLite, and
+PostgreSQL when ELBO_GRADER_TEST_POSTGRES_URL is set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE))  # the platforms' modules
+_spec = importlib.util.spec_from_file_location("pages_tests_conftest", _HERE.parent / "pages" / "conftest.py")
+assert _spec is not None and _spec.loader is not None
+pages_tests = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = pages_tests
+_spec.loader.exec_module(pages_tests)
+
+from platform_launches import Platform  # noqa: E402  (its directory is on the path only now)
+
+# Their fixtures, by name, for pytest to find here.
+database_url = pages_tests.database_url
+make_app = pages_tests.make_app
+app = pages_tests.app
+client = pages_tests.client
+instructor = pages_tests.instructor
+make_set = pages_tests.make_set
+browser_type_launch_args = pages_tests.browser_type_launch_args
+# And the helpers the API suite's modules import from whichever conftest a run loads last.
+Server = pages_tests.Server
+TEST_SECRET_KEY = pages_tests.TEST_SECRET_KEY
+create_set = pages_tests.create_set
+as_assignment = pages_tests.as_assignment
+CHROMIUM = pages_tests.CHROMIUM
+CHROMIUM_ARGS = pages_tests.CHROMIUM_ARGS
+
+# The Flask test client's own origin: the tool the in-process platform launches.
+TEST_CLIENT_TOOL = "http://localhost"
+
+
+@pytest.fixture(scope="module")
+def lms() -> Iterator[Platform]:
+    """A platform for the in-process app (registered by each test: every test starts from empty tables)."""
+    platform = Platform(TEST_CLIENT_TOOL)
+    yield platform
+    platform.stop()
