@@ -38,14 +38,15 @@ test: $(STAMP) browser print-libraries
 
 # The API and page suites again, on PostgreSQL (their database-parametrised tests).
 test-postgres: $(STAMP) browser print-libraries
-	ELBO_GRADER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/api tests/pages -k postgresql
+	ELBO_GRADER_TEST_POSTGRES_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/api tests/pages tests/lti -k postgresql
 
-# Ruff, then mypy in three runs: tests/api and tests/pages have a conftest.py of their own.
+# Ruff, then mypy in four runs: tests/api, tests/pages and tests/lti have a conftest.py of their own.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/mypy tests/api
 	$(BIN)/mypy tests/pages
+	$(BIN)/mypy tests/lti
 
 serve: $(STAMP)
 	$(BIN)/elbo-grader init-db
