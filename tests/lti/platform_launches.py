@@ -117,7 +117,7 @@ class Platform:
         self.launches: dict[str, LaunchSpec] = {}
         self.auth_requests: list[dict[str, str]] = []
         self.deep_links: list[dict[str, Any]] = []
-        self.mutate: Callable[[dict[str, Any]], None] | None = None
+        self.mutate: Callable[[dict[str, Any]], object] | None = None
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
         self.issuer = self.url

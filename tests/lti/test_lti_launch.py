@@ -40,7 +40,7 @@ def set_id(make_set, platform_id) -> str:
 
 def counts(app) -> dict[str, int]:
     with database(app).sessions() as session:
-        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+        return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in ROSTER_TABLES}
 
 
@@ -166,7 +166,7 @@ def test_a_rotated_platform_key_is_fetched_when_its_kid_is_new(app, client, lms,
         lms.retired_public_keys.clear()
 
 
-def _claims(change: Callable[[dict[str, Any]], None]) -> Callable[[Platform], None]:
+def _claims(change: Callable[[dict[str, Any]], object]) -> Callable[[Platform], None]:
     def arrange(lms: Platform) -> None:
         lms.mutate = change
     return arrange
