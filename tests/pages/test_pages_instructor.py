@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter, defaultdict
 
 import pytest
-from page_helpers import form_fields
+from page_helpers import api, axe_violations, form_fields
+from playwright.sync_api import expect
 
 from api.pages.instructor import PAGE_SIZE
 
@@ -267,3 +269,136 @@ def test_the_mistake_page_lists_each_submission_that_showed_it(signed_in, instru
     assert signed_in.get(f"/sets/{set_id}/items/5/mistakes/gap_sign").status_code == 404
     empty = signed_in.get(f"/sets/{set_id}/items/0/mistakes/<script>").get_data(as_text=True)
     assert "<script>" not in empty and "0 submissions" in empty
+
+
+# In a real browser, on a real server (one per module and database).
+
+def browser_sign_in(page, server, token: str) -> None:
+    page.goto(server.url + "/sign-in")
+    page.fill("#token", token)
+    page.click("form.stacked button[type=submit]")
+
+
+def class_figures(server, set_id: str, item: int) -> tuple[list[int], Counter, Counter]:
+    """The item's histogram, statuses in the latest submissions and students per mistake, counted here
+    from the grade book and every stored submission."""
+    key = server.instructor_key
+    book = api(server, "GET", f"/api/v1/problem-sets/{set_id}/grades", key).json()["students"]
+    histogram = [0] * 10
+    for student in book:
+        score = student["items"][item]["best_score"]
+        if score is not None:
+            histogram[min(int(score * 10), 9)] += 1
+    statuses: Counter = Counter()
+    mistakes: dict[str, set[str]] = defaultdict(set)
+    for entry in api(server, "GET", f"/api/v1/problem-sets/{set_id}/students", key).json()["students"]:
+        problem = entry["problems"][item]["problem_id"]
+        made = api(server, "GET", f"/api/v1/problems/{problem}/submissions", key).json()
+        if made:
+            latest = max(made, key=lambda submission: submission["attempt"])
+            statuses.update((part["key"], part["status"]) for part in latest["parts"])
+        for submission in made:
+            for part in submission["parts"]:
+                for code in part["misconceptions"]:
+                    mistakes[code].add(entry["student_id"])
+    return histogram, statuses, Counter({code: len(students) for code, students in mistakes.items()})
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods")
+def test_an_instructor_makes_a_set_and_reads_how_the_class_did(visit, server, browser):
+    browser_sign_in(visit, server, server.instructor_key)
+    visit.wait_for_url(server.url + "/instructor")
+    assert axe_violations(visit) == []
+    visit.fill("#title", "Week 8")
+    visit.select_option("#item-0-template", "elbo-gap")
+    visit.select_option("#item-0-difficulty", "easy")
+    visit.select_option("#item-1-template", "tight-bound")
+    visit.fill("#students", "alice\nbob\ncarol")
+    visit.fill("#due_at", "2031-01-02T03:04")
+    visit.click("form.new-set button:text('Make the set')")
+    visit.wait_for_url(re.compile(r"/sets/[0-9a-f-]{36}$"))
+    set_id = visit.url.rsplit("/", 1)[1]
+    key = server.instructor_key
+    roster = api(server, "GET", f"/api/v1/problem-sets/{set_id}/students", key).json()["students"]
+    tokens = {entry["student_id"]: entry["access_token"] for entry in roster}
+    assert [entry["student_id"] for entry in roster] == ["alice", "bob", "carol"]
+    assert not any(token in visit.content() for token in tokens.values())
+
+    # The class works: alice right, bob flips the gap's sign twice, carol half-done; dan never starts.
+    problems = {entry["student_id"]: entry["problems"][0]["problem_id"] for entry in roster}
+    exact = {key_: answer["value"] for key_, answer in api(
+        server, "GET", f"/api/v1/problems/{problems['alice']}/solution", key).json()["answers"].items()}
+    for student, answers in (("alice", {k: repr(v) for k, v in exact.items()}),
+                             ("bob", {"gap": "-1"}), ("bob", {"marginal": "0.5"}), ("carol", {"marginal": "0.5"})):
+        if student == "bob" and "gap" in answers:
+            gap = api(server, "GET", f"/api/v1/problems/{problems['bob']}/solution", key).json()["answers"]["gap"]
+            answers = {"gap": repr(-gap["value"])}
+        response = api(server, "POST", f"/api/v1/problems/{problems[student]}/submissions", tokens[student],
+                       json={"answers": answers})
+        assert response.status_code == 201
+    visit.reload()
+    book = api(server, "GET", f"/api/v1/problem-sets/{set_id}/grades", key).json()["students"]
+    for student in book:
+        row = visit.locator(f'table.grade-book tr[data-student="{student["student_id"]}"]')
+        assert float(row.get_attribute("data-total")) == pytest.approx(student["total"])
+        cell = row.locator('td[data-item="0"]')
+        expect(cell).to_have_attribute("data-attempts", str(student["items"][0]["attempts"]))
+        best = student["items"][0]["best_score"]
+        assert cell.get_attribute("data-best-score") == ("" if best is None else str(best))
+
+    histogram, statuses, mistakes = class_figures(server, set_id, 0)
+    bars = visit.locator("svg#histogram-0 g.bar")
+    assert [int(v) for v in bars.evaluate_all("bars => bars.map(b => b.dataset.value)")] == histogram
+    for (part, status), count in statuses.items():
+        bar = visit.locator(f'svg#parts-0 g.row[data-name="{part}"] g.bar[data-series="{status}"]')
+        expect(bar).to_have_attribute("data-value", str(count))
+    shown = visit.locator("svg#mistakes-0 g.row").evaluate_all(
+        "rows => rows.map(r => [r.dataset.name, Number(r.dataset.total)])")
+    assert Counter(dict(shown)) == mistakes and mistakes["gap_sign"] == 1
+    expect(visit.locator("svg#histogram-0")).to_have_attribute("role", "img")
+    assert axe_violations(visit) == []
+    visit.set_viewport_size({"width": 375, "height": 800})
+    assert visit.evaluate("() => document.documentElement.scrollWidth") <= 375
+
+    # The students behind a mistake.
+    visit.click('tr[data-mistake="gap_sign"] a')
+    visit.wait_for_url(re.compile(r"/items/0/mistakes/gap_sign$"))
+    expect(visit.locator("tr[data-student]")).to_have_count(1)
+    expect(visit.locator('tr[data-student="bob"] [data-marked="gap"]')).to_have_count(1)
+    assert axe_violations(visit) == []
+    visit.click('tr[data-student="bob"] th a')
+    visit.wait_for_url(f"{server.url}/problems/{problems['bob']}")
+
+    # Tokens shown when asked for; the one shown signs its student in.
+    visit.goto(f"{server.url}/sets/{set_id}")
+    visit.click('tr[data-student="carol"] form button:text("Show")')
+    shown_token = visit.locator('tr[data-student="carol"] [data-token]').inner_text()
+    assert shown_token == tokens["carol"]
+    assert tokens["alice"] not in visit.content()
+    assert axe_violations(visit) == []
+    student = browser.new_context().new_page()
+    browser_sign_in(student, server, shown_token)
+    student.wait_for_url(f"{server.url}/sets/{set_id}")
+    expect(student.locator("[data-item]")).to_have_count(2)
+    student.goto(f"{server.url}/sets/{set_id}/items/0/mistakes/gap_sign")
+    expect(student.locator('[data-status="403"]')).to_have_count(1)
+    student.context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Session-scoped fixtures defined as instance methods")
+def test_a_refused_set_shows_each_message_beside_its_field(visit, server):
+    browser_sign_in(visit, server, server.instructor_key)
+    visit.wait_for_url(server.url + "/instructor")
+    before = api(server, "GET", "/api/v1/problem-sets", server.instructor_key).json()
+    visit.set_viewport_size({"width": 375, "height": 800})
+    visit.fill("#students", "alice\nalice")
+    visit.click("form.new-set button:text('Make the set')")
+    expect(visit.locator('[data-error-for="title"]')).to_be_visible()
+    expect(visit.locator('[data-error-for="items"]')).to_be_visible()
+    expect(visit.locator('[data-error-for="students"]')).to_contain_text("repeated")
+    expect(visit.locator("#title")).to_have_attribute("aria-invalid", "true")
+    assert visit.evaluate("() => document.documentElement.scrollWidth") <= 375
+    assert axe_violations(visit) == []
+    assert api(server, "GET", "/api/v1/problem-sets", server.instructor_key).json() == before
