@@ -61,4 +61,4 @@ def test_the_cards_state_the_pages_facts(card_id: str, facts: list[str]):
 
 def test_cards_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
-        FLASHCARDS[0].front = "changed"  # type: ignore[misc]
+        FLASHCARDS[0].front = "changed"

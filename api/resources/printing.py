@@ -1,0 +1,197 @@
+"""Printing (docs/api.md §14): a set's sheets, one per student, as HTML or
+PDF, and the practice page's flashcards as JSON or PDF.
+
+The PDF is made here by WeasyPrint, which runs no JavaScript: its math is
+typeset on the server, each $TeX$ as an inline SVG drawn by ziamath. The HTML
+leaves the TeX to KaTeX in the browser, as the pages do.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import weasyprint
+import ziamath
+from flask import Response, render_template
+from flask.views import MethodView
+from markupsafe import Markup, escape
+from marshmallow import Schema, fields, validate
+
+from api import db
+from api.auth import instructor_only, open_access
+from api.pages.assets import STATIC
+from api.services.printing import printout
+from api.smorest import Blueprint
+from problems.flashcards import FLASHCARDS
+
+blp = Blueprint(
+    "printing",
+    __name__,
+    url_prefix="/api/v1",
+    description="Printing: a problem set's sheets for its class, and the flashcards.",
+)
+
+# Many SVGs share one document: ziamath's SVG 2 output defines each glyph as
+# a <symbol> with an id, and those ids would repeat; plain paths have none.
+ziamath.config.svg2 = False
+
+MATH = re.compile(r"\$([^$]+)\$")
+# ziamath draws in pixels of this font size; the SVGs are sized in em of the
+# text around them, STIX Two's math a little larger to match DejaVu's x-height.
+FONT_PX = 20.0
+MATH_SCALE = 1.12
+
+
+def _em(pixels: float) -> str:
+    return f"{pixels / FONT_PX * MATH_SCALE:.3f}em"
+
+
+@lru_cache(maxsize=4096)  # a class's sheets repeat most formulas: the prompts, common params
+def svg_formula(tex: str, display: bool = False) -> Markup:
+    """One TeX formula as an inline SVG, on the baseline of the text around it."""
+    math = ziamath.Latex(tex, size=FONT_PX, inline=not display)
+    svg = math.svgxml()
+    box, margin = math.node.bbox, math.margin
+    svg.set("width", _em(box.xmax - box.xmin + 2 * margin))
+    svg.set("height", _em(box.ymax - box.ymin + 2 * margin))
+    svg.set("style", f"vertical-align: {_em(box.ymin - margin)}")
+    svg.set("role", "img")
+    svg.set("aria-label", tex)
+    return Markup(ET.tostring(svg, encoding="unicode"))
+
+
+def svg_text(text: str) -> Markup:
+    """Text with $TeX$: the text escaped, each formula an SVG."""
+    pieces = MATH.split(text)  # text, formula, text, …
+    return Markup("").join(svg_formula(piece) if index % 2 else escape(piece) for index, piece in enumerate(pieces))
+
+
+@dataclass(frozen=True)
+class Typesetter:
+    """How a print template sets math: ``text`` for prose with $TeX$,
+    ``formula`` for one displayed formula; ``in_browser``: by KaTeX."""
+
+    text: Callable[[str], Markup]
+    formula: Callable[[str], Markup]
+    in_browser: bool
+
+
+ON_SERVER = Typesetter(svg_text, lambda tex: svg_formula(tex, display=True), in_browser=False)
+# KaTeX's auto-render (api/static/pages.js) sets the $…$ in elements of class "math".
+IN_BROWSER = Typesetter(escape, lambda tex: escape(f"$\\displaystyle {tex}$"), in_browser=True)
+
+
+@cache
+def print_css() -> Markup:
+    """api/static/print.css, inlined in the print documents: a saved file and WeasyPrint need no other."""
+    return Markup((STATIC / "print.css").read_text(encoding="utf-8"))
+
+
+def render(template: str, math: Typesetter, **context: object) -> str:
+    return render_template(template, math=math, print_css=print_css(), **context)
+
+
+def pdf_of(html: str) -> bytes:
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response:
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+class PrintQuerySchema(Schema):
+    format = fields.String(
+        load_default="pdf",
+        validate=validate.OneOf(["pdf", "html"]),
+        metadata={"description": "pdf (application/pdf) or html (text/html, with print CSS)."},
+    )
+    answer_key = fields.Boolean(
+        load_default=False, metadata={"description": "true: each student's sheet is followed by their exact answers."}
+    )
+
+
+class FlashcardsQuerySchema(Schema):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "pdf"]),
+        metadata={"description": "pdf: one card per page, A6 landscape, each numbered n / 10."},
+    )
+
+
+class FlashcardSchema(Schema):
+    id = fields.String(required=True, metadata={"description": "A stable slug."})
+    front = fields.String(required=True, metadata={"description": "The question: text with $TeX$."})
+    back = fields.String(required=True, metadata={"description": "The answer: text with $TeX$."})
+
+
+PDF_CONTENT = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+PRINT_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The sheets, one per student in roster order.",
+            "content": {**PDF_CONTENT, "text/html": {"schema": {"type": "string"}}},
+        }
+    }
+}
+FLASHCARDS_RESPONSE = {
+    "responses": {
+        "200": {
+            "description": "The ten flashcards.",
+            "content": {"application/json": {"schema": FlashcardSchema(many=True)}, **PDF_CONTENT},
+        }
+    }
+}
+
+
+@cache
+def flashcards_pdf() -> bytes:
+    """The same ten cards every time: made once per process."""
+    return pdf_of(render("print_flashcards.html", ON_SERVER, cards=FLASHCARDS))
+
+
+@blp.route("/problem-sets/<uuid:problem_set_id>/print")
+class Print(MethodView):
+    @instructor_only
+    @blp.arguments(PrintQuerySchema, location="query", as_kwargs=True)
+    @blp.doc(**PRINT_RESPONSE)
+    @blp.errors(401, 403, 404, 409)
+    def get(self, problem_set_id: uuid.UUID, format: str, answer_key: bool) -> Response:
+        """Print a problem set
+
+        Instructor key only. One sheet per student, in roster order: the
+        set's title, the student's id, and for each item their variant's
+        params, the statement and the questions, with room to answer. With
+        ``answer_key=true`` each sheet is followed by that student's exact
+        answers (typeset, with the value to 4 decimals and the exact form as
+        the answer key gives it). ``format=pdf`` (the default) is made on
+        the server, its math typeset; ``format=html`` has print CSS (a sheet
+        per page) and its math typeset by KaTeX in the browser. While a big
+        set's problems are still being made: ``409`` with ``Retry-After``."""
+        found = printout(db.session(), problem_set_id, answer_key)
+        if format == "html":
+            return Response(render("print_set.html", IN_BROWSER, printout=found), mimetype="text/html")
+        name = "answer-key" if answer_key else "sheets"
+        return pdf_response(pdf_of(render("print_set.html", ON_SERVER, printout=found)), f"{name}-{problem_set_id}.pdf")
+
+
+@blp.route("/flashcards")
+class Flashcards(MethodView):
+    @open_access
+    @blp.arguments(FlashcardsQuerySchema, location="query", as_kwargs=True)
+    @blp.response(200, FlashcardSchema(many=True))
+    @blp.doc(**FLASHCARDS_RESPONSE)
+    def get(self, format: str):
+        """List the flashcards
+
+        The practice page's ten flashcards on the ELBO, in this project's
+        own words: each a question (``front``) and its answer (``back``),
+        text with ``$TeX$``. ``format=pdf``: one card per page, A6
+        landscape, each numbered "n / 10"."""
+        if format == "pdf":
+            return pdf_response(flashcards_pdf(), "flashcards.pdf")
+        return list(FLASHCARDS)
