@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from api.auth import open_access
 from api.errors import PROBLEM_JSON
-from api.pages import assets, instructor, sessions, views
+from api.pages import assets, instructor, printing, sessions, views
 
 bp = Blueprint("pages", __name__)
 csrf = CSRFProtect()
@@ -48,6 +48,7 @@ _route("/sets/<uuid:problem_set_id>/student-due", instructor.change_student_due,
 _route("/sets/<uuid:problem_set_id>/grades.csv", instructor.grades_csv)
 _route("/sets/<uuid:problem_set_id>/answer-key.json", instructor.answer_key)
 _route("/sets/<uuid:problem_set_id>/items/<int:item>/mistakes/<code>", instructor.mistake)
+_route("/flashcards", printing.flashcards)
 _route("/static/<digest>/<path:filename>", assets.serve, "static_file")
 
 
