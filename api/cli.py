@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import uuid
 from datetime import datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
@@ -19,15 +20,19 @@ from sqlalchemy import Engine, create_engine, func, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from api import create_app
 from api.auth import create_key, find_key, instructor_keys, revoke_key
 from api.config import Settings, load_settings, secret_key
 from api.db import backup, make_engine, migration_state, sqlite_file, upgrade
+from api.errors import ApiError
 from api.lti import keys as lti_keys
+from api.lti import passback, roster_sync
 from api.lti import platforms as lti_platforms
 from api.lti.errors import LtiError
 from api.models import ProblemRecord, ProblemSetRecord, SubmissionRecord
 from api.server import Server, default_workers, gunicorn_settings
 from api.tokens import issued_with, newest_token
+from grader.gradebook import number_text
 
 
 def _init_db(args: argparse.Namespace, settings: Settings) -> None:
@@ -259,6 +264,67 @@ def _rotate_key(args: argparse.Namespace, settings: Settings) -> None:
           f"for {args.grace_days} days.")
 
 
+def _set_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a problem set id (a UUID)") from None
+
+
+def _passback_status(args: argparse.Namespace, settings: Settings) -> None:
+    scores = _lti("passback-status", settings, lambda session: passback.waiting(session, args.failed))
+    if not scores:
+        print("No failed scores." if args.failed else "No scores waiting: every score was accepted.")
+        return
+    print(f"{'id':>6}  {'set':<36}  {'student':<24} {'score':>9}  {'status':<7} {'tries':>5}  "
+          f"{'next try (UTC)':<20} last error")
+    for score in scores:
+        next_try = _when(score.next_attempt_at) if score.status == passback.PENDING else "-"
+        print(f"{score.id:>6}  {score.problem_set_id!s:<36}  {score.student_id:<24} "
+              f"{number_text(score.score_given):>4}/{number_text(score.score_maximum):<4}  {score.status:<7} "
+              f"{score.attempts:>5}  {next_try:<20} {score.last_error or '-'}")
+
+
+def _retry_failed(args: argparse.Namespace, settings: Settings) -> None:
+    def work(session: Session) -> int:
+        count = passback.retry_failed(session)
+        session.commit()
+        return count
+
+    print(f"{_lti('retry-failed', settings, work)} failed scores are pending again; the servers send them now.")
+
+
+def _zeros_after_due(args: argparse.Namespace, settings: Settings) -> None:
+    def work(session: Session) -> None:
+        if session.get(ProblemSetRecord, args.set_id) is None:
+            raise LtiError(f"there is no problem set {args.set_id}")
+        passback.set_zeros_after_due(session, args.set_id, args.state == "on")
+        session.commit()
+
+    _lti("zeros-after-due", settings, work)
+    print(f"Zeros after due {args.state} for set {args.set_id}" + (
+        ": once a launched student's due date passes with no submission, the LMS gets a 0." if args.state == "on"
+        else "."))
+
+
+def _sync_roster(args: argparse.Namespace, settings: Settings) -> None:
+    _migrated("lti sync-roster", settings).dispose()
+    app = create_app()
+    with app.app_context():
+        try:
+            result = roster_sync.sync(args.set_id)
+        except (LtiError, ApiError) as error:
+            _refuse("lti sync-roster", str(error) if isinstance(error, LtiError) else str(error.description))
+    print(f"{len(result.added)} learners added to the roster, {result.already} already on it, "
+          f"{result.others} members without the Learner role left out ({result.pages} pages).")
+    for sub in result.inactive:
+        print(f"Not active in the LMS (kept on the roster): {sub}")
+    if result.ignored_next:
+        print(f"Not followed: a next page on another origin, {result.ignored_next}")
+    if result.truncated:
+        print(f"Stopped after {roster_sync.MAX_PAGES} pages; more members were left out.")
+
+
 def _lti_commands(commands) -> None:
     group = commands.add_parser("lti", help="LTI 1.3: register platforms (LMSes), rotate the tool's key",
                                 description="LTI 1.3: register platforms (LMSes), rotate the tool's key.")
@@ -287,6 +353,17 @@ def _lti_commands(commands) -> None:
                       _rotate_key, _SECRET)
     rotate.add_argument("--grace-days", type=_bounded(0, 365, "a number of days"), default=7,
                         help="days the replaced keys stay in /lti/jwks for platforms that cached them")
+    status = _command(lti, "passback-status", "list the scores waiting to reach the LMS, and those refused",
+                      _passback_status)
+    status.add_argument("--failed", action="store_true", help="only the scores the LMS refused for good")
+    _command(lti, "retry-failed", "send the scores the LMS refused again", _retry_failed)
+    zeros = _command(lti, "zeros-after-due", "send a 0 to the LMS for launched students who never submitted "
+                     "by their due date", _zeros_after_due)
+    zeros.add_argument("set_id", type=_set_id, help="the problem set's id")
+    zeros.add_argument("state", choices=("on", "off"))
+    sync = _command(lti, "sync-roster", "add the LMS course's learners to the set's roster (Names and Role "
+                    "Provisioning)", _sync_roster, _SECRET)
+    sync.add_argument("set_id", type=_set_id, help="the problem set's id")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):

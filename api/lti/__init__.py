@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from api import db
 from api.auth import open_access
-from api.lti import deep_linking, keys, launch
+from api.lti import deep_linking, keys, launch, passback
 from api.lti.errors import LaunchRefused
 from api.pages import csrf, forms, sessions
 from api.resources import problem_sets as problem_sets_resource
@@ -173,3 +173,4 @@ _route("/jwks", jwks, ("GET",))
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    passback.init_app(app)

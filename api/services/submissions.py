@@ -69,6 +69,10 @@ def store_submission(session: Session, problem: StoredProblem, student_id: str |
     # Core statements on the session's connection: the ORM's unit of work and
     # its statement handling cost more than the rest of the write.
     session.connection().execute(_INSERT, {**vars(made), "score": result.score})
+    # Imported here: the api.lti package imports the pages, which import this module.
+    from api.lti import passback
+
+    passback.score_submission(session, problem, student_id, now)  # an LMS learner's total, to send
     return made
 
 
