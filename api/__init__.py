@@ -14,10 +14,10 @@ from flask.json.provider import DefaultJSONProvider
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, db, errors, pages, problemstore, ratelimit, requestid
+from api import auth, db, errors, lti, pages, problemstore, ratelimit, requestid
 from api.bodylimit import BodyLimit
 from api.config import load_settings
-from api.resources import grades, health, problem_sets, problems, rosters, submissions, templates
+from api.resources import grades, health, printing, problem_sets, problems, rosters, submissions, templates
 from api.smorest import Api
 
 API_PREFIX = "/api/v1"
@@ -75,7 +75,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # The docs' assets are relative to /api/v1/docs, so the slashed path people type redirects there.
     app.add_url_rule(f"{API_PREFIX}/docs/", "docs_with_slash",
                      lambda: redirect(url_for("api-docs.openapi_swagger_ui"), 308))
-    for resource in (health, templates, problems, submissions, problem_sets, rosters, grades):
+    for resource in (health, templates, problems, submissions, problem_sets, rosters, grades, printing):
         api.register_blueprint(resource.blp)
     pages.init_app(app)
+    lti.init_app(app)
     return app
