@@ -1,4 +1,4 @@
-"""The README's screenshots: the problem page before and after submitting, and the ELBO plot.
+"""The docs' screenshots: the problem page before and after submitting, the ELBO plot, and an instructor's set page.
 
 Starts ``elbo-grader serve`` on a free port with a temporary SQLite file,
 drives Debian's Chromium through Playwright, and writes PNGs to
@@ -46,9 +46,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def environment(directory: str) -> dict[str, str]:
+    return {**os.environ, "ELBO_GRADER_DATABASE_URL": f"sqlite:///{directory}/screenshots.db",
+            "ELBO_GRADER_SECRET_KEY": "screenshots-" + "x" * 32, "ELBO_GRADER_LOG_LEVEL": "WARNING"}
+
+
 def serve(directory: str) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "ELBO_GRADER_DATABASE_URL": f"sqlite:///{directory}/screenshots.db",
-           "ELBO_GRADER_SECRET_KEY": "screenshots-" + "x" * 32, "ELBO_GRADER_LOG_LEVEL": "WARNING"}
+    env = environment(directory)
     subprocess.run([ELBO_GRADER, "init-db"], env=env, check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen([ELBO_GRADER, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
@@ -63,6 +67,33 @@ def serve(directory: str) -> tuple[subprocess.Popen, str]:
         time.sleep(0.1)
     process.terminate()
     raise SystemExit("the server did not start")
+
+
+# A class of twelve on two items: how many of them slip on each part of item 1.
+CLASS = [f"student-{n:02}" for n in range(1, 13)]
+SLIPS = {"gap": 4, "kl_prior": 3, "posterior": 2}
+
+
+def class_work(url: str, key: str) -> str:
+    """A set made and worked by a class through the API; its id."""
+    made = requests.post(f"{url}/api/v1/problem-sets", timeout=30, headers={"Authorization": f"Bearer {key}"}, json={
+        "title": "Week 6: the ELBO", "seed": 2026, "students": CLASS, "due_at": "2026-12-04T17:00:00+00:00",
+        "items": [{"template": "elbo-gap", "difficulty": "standard"}, {"template": "tight-bound"}]}).json()
+    for n, student in enumerate(made["students"]):
+        problem = student["problems"][0]["problem_id"]
+        exact = requests.get(f"{url}/api/v1/problems/{problem}/solution", timeout=10,
+                             headers={"Authorization": f"Bearer {key}"}).json()["answers"]
+        given = {part: f"{answer['value']:.4f}" for part, answer in exact.items() if n % 6 or part != "elbo"}
+        given["kl_posterior"] = given["kl_posterior"] if n % 5 else ""
+        for part, slipped in SLIPS.items():
+            if n < slipped:  # a flipped sign (gap_sign), a wrong KL, a percentage (percent)
+                value = exact[part]["value"]
+                given[part] = {"gap": f"{-value:.4f}", "posterior": f"{value * 100:.2f}"}.get(
+                    part, f"{value * 1.7:.4f}")
+        requests.post(f"{url}/api/v1/problems/{problem}/submissions", timeout=10,
+                      headers={"Authorization": f"Bearer {student['access_token']}"},
+                      json={"answers": {part: text for part, text in given.items() if text}})
+    return made["id"]
 
 
 def main() -> None:
@@ -91,11 +122,22 @@ def main() -> None:
                 page.screenshot(path=out / "problem-after.png", full_page=True)
                 page.locator("#q-slider").evaluate("el => { el.value = 40; el.dispatchEvent(new Event('input')); }")
                 page.locator("section.plot").screenshot(path=out / "plot.png")
+                key = subprocess.run([ELBO_GRADER, "create-key", "--name", "screenshots"], env=environment(directory),
+                                     check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+                set_id = class_work(url, key)
+                page.goto(f"{url}/sign-in")
+                page.fill("#token", key)
+                page.click("form.stacked button[type=submit]")
+                page.wait_for_url(f"{url}/instructor")
+                page.goto(f"{url}/sets/{set_id}")
+                page.locator("#grades").screenshot(path=out / "instructor-grades.png")
+                page.locator("#item-0").screenshot(path=out / "instructor-analytics.png")
                 browser.close()
         finally:
             process.terminate()
             process.wait(timeout=30)
-    for name in ("problem-before.png", "problem-after.png", "plot.png"):
+    for name in ("problem-before.png", "problem-after.png", "plot.png", "instructor-grades.png",
+                 "instructor-analytics.png"):
         print(out / name)
 
 

@@ -112,7 +112,7 @@ def _charts(item: ItemAnalytics) -> dict[str, Any]:
         "histogram": charts.histogram_chart(item.score_histogram),
         "parts": charts.bar_chart([(key, key, counts) for key, counts in item.parts.items()], item.attempted),
         "mistakes": charts.bar_chart(
-            [(code, mistakes[code].explanation if code in mistakes else code, {"students": count})
+            [(code, f"{code}: {mistakes[code].explanation}" if code in mistakes else code, {"students": count})
              for code, count in item.misconceptions.items()],
             item.attempted,
         ),
