@@ -12,6 +12,7 @@ import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +52,19 @@ def lms() -> Iterator[Platform]:
     platform = Platform(TEST_CLIENT_TOOL)
     yield platform
     platform.stop()
+
+
+@pytest.fixture(scope="module")
+def served(database_url, tmp_path_factory) -> Iterator[tuple[Any, Platform]]:
+    """One real ``elbo-grader serve`` per module and database, with an instructor key, and a test
+    platform registered with it (by ``elbo-grader lti add-platform``) and framing it from another site."""
+    server = Server(tmp_path_factory.mktemp("served"), 2, {
+        "ELBO_GRADER_DATABASE_URL": database_url,
+        "ELBO_GRADER_RATE_LIMIT_STUDENT": "off",
+    })
+    server.instructor_key = server.run("create-key", "--name", "lti tests").strip().splitlines()[-1]
+    platform = Platform(server.url)
+    server.run("lti", "add-platform", *platform.add_platform_args())
+    yield server, platform
+    platform.stop()
+    server.stop()
