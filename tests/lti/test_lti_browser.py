@@ -31,7 +31,8 @@ def tool_frame(page: Page, platform, spec: LaunchSpec) -> Frame:
     """The course page with the tool's frame, launched."""
     page.set_default_timeout(15_000)
     page.goto(f"{platform.url}/course/{platform.add_launch(spec)}", wait_until="commit")
-    frame = page.wait_for_selector("iframe[name=tool]").content_frame()
+    element = page.wait_for_selector("iframe[name=tool]")
+    frame = element.content_frame() if element is not None else None
     assert frame is not None
     return frame
 
