@@ -1,0 +1,60 @@
+"""Printing a set (docs/api.md §14): the time per student's sheet (not a test).
+
+A set of one elbo-gap item for a class of 30 and for 1,000 students, printed
+through Flask's test client (no network, no gunicorn) as PDF and as HTML,
+without and with the answer key. Each figure is the median over the runs of
+the request's time divided by the students; the formula cache is warm after
+the first request, as on a server that has printed before.
+
+Run: .venv/bin/python bench/bench_print.py [--runs N] [--big-runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_pages import temporary_app  # noqa: E402  (run as a script: bench/ is on the path)
+
+from api.auth import create_key  # noqa: E402
+from api.db import database  # noqa: E402
+
+CLASSES = (30, 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs for the class of 30")
+    parser.add_argument("--big-runs", type=int, default=1, help="runs for 1,000 students (a PDF takes minutes)")
+    arguments = parser.parse_args()
+    with temporary_app() as app:
+        client = app.test_client()
+        with database(app).sessions() as session:
+            headers = {"Authorization": f"Bearer {create_key(session, 'bench')}"}
+        print("print time per sheet (one elbo-gap item; median of the runs, in-process, SQLite)")
+        for students in CLASSES:
+            body = {"title": "bench", "seed": 1, "items": [{"template": "elbo-gap"}],
+                    "students": [f"student-{n:04}" for n in range(students)]}
+            created: dict[str, Any] = client.post("/api/v1/problem-sets", json=body, headers=headers).json or {}
+            runs = arguments.runs if students == CLASSES[0] else arguments.big_runs
+            for query in ("format=html", "format=html&answer_key=true", "format=pdf", "format=pdf&answer_key=true"):
+                path = f"/api/v1/problem-sets/{created['id']}/print?{query}"
+                times = []
+                for _ in range(runs):
+                    start = time.perf_counter()
+                    response = client.get(path, headers=headers)
+                    times.append(time.perf_counter() - start)
+                    assert response.status_code == 200, response.status_code
+                total = statistics.median(times)
+                print(f"  {students:5} students  {query:28} {total / students * 1000:8.1f} ms per sheet"
+                      f"  ({total:6.1f} s in all, {len(response.data) / 1e6:6.1f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
