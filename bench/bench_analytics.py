@@ -24,6 +24,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_pages import temporary_app, timed  # noqa: E402  (run as a script: bench/ is on the path)
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy import delete, select  # noqa: E402
 
 from api.auth import create_key  # noqa: E402
@@ -46,37 +48,43 @@ def varied(result: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     return result
 
 
+def graded_class(app: Flask, students: int, submissions: int) -> tuple[FlaskClient, dict[str, str], uuid.UUID]:
+    """A set of ``students`` × 2 items with ``submissions`` stored results each; the
+    app's client, an instructor's headers and the set's id."""
+    client = app.test_client()
+    with database(app).sessions() as session:
+        headers = {"Authorization": f"Bearer {create_key(session, 'bench')}"}
+    body = {"title": "bench", "seed": 1, "items": [{"template": "elbo-gap"}, {"template": "tight-bound"}],
+            "students": [f"s{n:04}" for n in range(students)]}  # 5,000 fit the 64 KiB body
+    created: dict[str, Any] = client.post("/api/v1/problem-sets", json=body, headers=headers).json or {}
+    # One real graded result per item, as the submissions endpoint stores it.
+    for problem in created["students"][0]["problems"]:
+        client.post(f"/api/v1/problems/{problem['problem_id']}/submissions", json={"answers": {}},
+                    headers=headers)
+    with database(app).sessions() as session, session.begin():
+        stored = {record.problem_id: record.result for record in session.scalars(select(SubmissionRecord))}
+        results = [stored[uuid.UUID(problem["problem_id"])] for problem in created["students"][0]["problems"]]
+        session.execute(delete(SubmissionRecord))
+        rng = random.Random(1)
+        for entry in created["students"]:
+            for item, problem in enumerate(entry["problems"]):
+                for attempt in range(1, submissions + 1):
+                    result = varied(results[item], rng)
+                    session.add(SubmissionRecord(
+                        problem_id=uuid.UUID(problem["problem_id"]), student_id=entry["student_id"],
+                        student_scope=entry["student_id"], attempt=attempt, answers={}, result=result,
+                        score=result["score"], late=rng.random() < 0.1,
+                        created_at=START + timedelta(minutes=attempt),
+                    ))
+    return client, headers, uuid.UUID(created["id"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     with temporary_app() as app:
-        client = app.test_client()
-        with database(app).sessions() as session:
-            headers = {"Authorization": f"Bearer {create_key(session, 'bench')}"}
-        body = {"title": "bench", "seed": 1, "items": [{"template": "elbo-gap"}, {"template": "tight-bound"}],
-                "students": [f"student-{n:04}" for n in range(STUDENTS)]}
-        created: dict[str, Any] = client.post("/api/v1/problem-sets", json=body, headers=headers).json or {}
-        # One real graded result per item, as the submissions endpoint stores it.
-        for problem in created["students"][0]["problems"]:
-            client.post(f"/api/v1/problems/{problem['problem_id']}/submissions", json={"answers": {}},
-                        headers=headers)
-        with database(app).sessions() as session, session.begin():
-            stored = {record.problem_id: record.result for record in session.scalars(select(SubmissionRecord))}
-            results = [stored[uuid.UUID(problem["problem_id"])] for problem in created["students"][0]["problems"]]
-            session.execute(delete(SubmissionRecord))
-            rng = random.Random(1)
-            for entry in created["students"]:
-                for item, problem in enumerate(entry["problems"]):
-                    for attempt in range(1, SUBMISSIONS + 1):
-                        result = varied(results[item], rng)
-                        session.add(SubmissionRecord(
-                            problem_id=uuid.UUID(problem["problem_id"]), student_id=entry["student_id"],
-                            student_scope=entry["student_id"], attempt=attempt, answers={}, result=result,
-                            score=result["score"], late=rng.random() < 0.1,
-                            created_at=START + timedelta(minutes=attempt),
-                        ))
-        set_id = uuid.UUID(created["id"])
+        client, headers, set_id = graded_class(app, STUDENTS, SUBMISSIONS)
         path = f"/api/v1/problem-sets/{set_id}/analytics"
         assert client.get(path, headers=headers).status_code == 200  # warm
 

@@ -130,11 +130,10 @@ def mistake_submissions(session: Session, problem_set_id: uuid.UUID, item: int, 
     part = _elements(dialect, SubmissionRecord.result, "parts", "part")
     shown = _elements(dialect, part.c.value, "misconceptions", "code", text=True)
     showing = (
-        select(SubmissionRecord.id)
-        .select_from(SubmissionRecord)
+        _own_submissions(problem_set_id, SubmissionRecord.id)
         .join(part, true())
         .join(shown, true())
-        .where(shown.c.value == code)
+        .where(ProblemRecord.item == item, shown.c.value == code)
     )
     query = (
         _own_submissions(
