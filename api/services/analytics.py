@@ -126,6 +126,8 @@ def mistake_submissions(session: Session, problem_set_id: uuid.UUID, item: int, 
     record = find_set(session, problem_set_id)
     if not 0 <= item < len(record.items):
         raise not_found("item of this problem set")
+    if code not in template(record.items[item]["template"]).mistakes:
+        raise not_found("named mistake of this item's template")
     dialect = session.get_bind().dialect.name
     part = _elements(dialect, SubmissionRecord.result, "parts", "part")
     shown = _elements(dialect, part.c.value, "misconceptions", "code", text=True)

@@ -267,8 +267,10 @@ def test_the_mistake_page_lists_each_submission_that_showed_it(signed_in, instru
     assert html.count('data-marked="gap"') == 3
     assert f'href="/problems/{assignment.problems["bob"]}"' in html
     assert signed_in.get(f"/sets/{set_id}/items/5/mistakes/gap_sign").status_code == 404
-    empty = signed_in.get(f"/sets/{set_id}/items/0/mistakes/<script>").get_data(as_text=True)
-    assert "<script>" not in empty and "0 submissions" in empty
+    assert "0 submissions" in signed_in.get(f"/sets/{set_id}/items/0/mistakes/kl_added").get_data(as_text=True)
+    for code in ("<script>", "gap_sign%00", "x" * 5000):
+        refused = signed_in.get(f"/sets/{set_id}/items/0/mistakes/{code}")
+        assert refused.status_code == 404 and "<script>" not in refused.get_data(as_text=True)
 
 
 # In a real browser, on a real server (one per module and database).
