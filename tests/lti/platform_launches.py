@@ -98,12 +98,27 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
         return launch_data
 
 
-def auto_post(url: str, fields: dict[str, str]) -> str:
-    """An HTML form posting ``fields`` to ``url`` by itself, as LMSes answer an authorisation request."""
+STORAGE_FRAME = """<!doctype html><script>
+var stored = {};
+window.addEventListener("message", function (event) {
+  var m = event.data, key = event.origin + " " + m.key;
+  if (m.subject === "lti.put_data") stored[key] = m.value;
+  if (m.subject !== "lti.put_data" && m.subject !== "lti.get_data") return;
+  event.source.postMessage({subject: m.subject + ".response", message_id: m.message_id, key: m.key,
+                            value: stored[key]}, event.origin);
+});
+</script>"""
+
+
+def auto_post(url: str, fields: dict[str, str], hold: bool = False) -> str:
+    """An HTML form posting ``fields`` to ``url`` by itself, as LMSes answer an authorisation request
+    (``hold``: only when its button is pressed)."""
     inputs = "".join(f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
                      for name, value in fields.items())
-    return (f'<!doctype html><form method="post" action="{html.escape(url)}">{inputs}</form>'
-            "<script>document.forms[0].submit()</script>")
+    send = '<button id="send">Send</button>' if hold else ""
+    script = "" if hold else "<script>document.forms[0].submit()</script>"
+    return f'<!doctype html><form method="post" action="{html.escape(url)}">{inputs}{send}</form>{script}'
+
 
 
 class Platform:
@@ -118,6 +133,8 @@ class Platform:
         self.auth_requests: list[dict[str, str]] = []
         self.deep_links: list[dict[str, Any]] = []
         self.mutate: Callable[[dict[str, Any]], object] | None = None
+        # The launch form waits for its button (a test does something to the browser first).
+        self.hold = False
         self._server = make_server("127.0.0.1", 0, self._app(), threaded=True)
         self.url = f"http://localhost:{self._server.server_port}"
         self.issuer = self.url
@@ -211,9 +228,17 @@ class Platform:
 
         @app.get("/course/<hint>")
         def course(hint: str) -> str:
-            return (f'<!doctype html><title>Course</title><h1>Variational inference</h1>'
+            target = self.launches[hint].storage_target
+            storage = f'<iframe name="{html.escape(target)}" src="/storage" hidden></iframe>' if target else ""
+            return (f'<!doctype html><title>Course</title><h1>Variational inference</h1>{storage}'
                     f'<iframe name="tool" title="elbo-grader" width="1000" height="800" '
                     f'src="{html.escape(self.login_url(hint))}"></iframe>')
+
+        @app.get("/storage")
+        def storage() -> str:
+            # The platform's storage frame of LTI client-side postMessages: put_data and get_data, per
+            # sender's origin, answered to the sender.
+            return STORAGE_FRAME
 
         @app.get("/auth")
         def auth() -> str | tuple[str, int]:
@@ -228,7 +253,7 @@ class Platform:
             if wrong:
                 return f"bad authorisation request: {sorted(wrong)}", 400
             id_token, state = self.id_token(hint, params)
-            return auto_post(params["redirect_uri"], {"id_token": id_token, "state": state})
+            return auto_post(params["redirect_uri"], {"id_token": id_token, "state": state}, self.hold)
 
         @app.post("/deep-link-return")
         def deep_link_return() -> str:

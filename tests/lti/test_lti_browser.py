@@ -4,6 +4,8 @@ and deep-linking round trips verified by the platform with lti1p3platform agains
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from platform_launches import CLAIM, CLIENT_ID, DEPLOYMENT_ID, DL_CLAIM, INSTRUCTOR, LaunchSpec
@@ -108,3 +110,40 @@ def test_a_learner_may_not_deep_link(page, served):
     server, platform = served
     frame = tool_frame(page, platform, LaunchSpec(sub="learner-browser", deep_linking=True))
     expect(frame.locator(".lti-reason")).to_have_text("Only an instructor may pick a problem set for a link.")
+
+
+LAUNCH = re.compile(r"/lti/launch$")
+
+
+def launched_without_cookies(page: Page, platform, spec: LaunchSpec) -> Frame:
+    """The launch sent with no cookie, as by a browser that blocks the tool's cookies in the frame."""
+    platform.hold = True
+    try:
+        frame = tool_frame(page, platform, spec)
+        frame.wait_for_selector("#send")
+    finally:
+        platform.hold = False
+    page.context.clear_cookies()
+    frame.click("#send")
+    return frame
+
+
+def test_where_the_state_cookie_is_lost_the_platforms_storage_binds_the_state(page, served):
+    server, platform = served
+    set_id = new_set(server, "Week 10")
+    launches: list[str] = []
+    page.on("request", lambda request: launches.append(request.method) if LAUNCH.search(request.url) else None)
+    frame = launched_without_cookies(page, platform, LaunchSpec(sub="learner-storage", problem_set_id=set_id,
+                                                               storage_target="lti_storage"))
+    frame.wait_for_url(f"{server.url}/sets/{set_id}")
+    expect(frame.locator("[data-item]")).to_have_count(2)
+    # The platform's post, then our page's once it found the state in the platform's storage.
+    assert launches == ["POST", "POST"]
+
+
+def test_without_the_cookie_or_the_platforms_storage_a_launch_is_refused(page, served):
+    server, platform = served
+    set_id = new_set(server, "Week 11")
+    frame = launched_without_cookies(page, platform, LaunchSpec(sub="learner-nothing", problem_set_id=set_id))
+    expect(frame.locator(".lti-reason")).to_contain_text("not bound to this browser")
+    assert api(server, "GET", f"/api/v1/problem-sets/{set_id}/students").json()["students"] == []
