@@ -37,7 +37,8 @@ class Context:
     platform_id: str
     deployment_id: str
     return_url: str
-    data: str | None
+    # Echoed as it came: a string by the spec, though some platforms send an object.
+    data: object
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -57,10 +58,7 @@ def context_of(launch: Launch) -> str:
     if isinstance(accepted, list) and RESOURCE_LINK_TYPE not in accepted:
         raise LaunchRefused(f"The platform accepts {', '.join(map(str, accepted))} here, not {RESOURCE_LINK_TYPE}: "
                             "this tool only links problem sets.")
-    data = settings.get("data")
-    return _serializer().dumps(
-        [launch.platform.id, launch.deployment_id, return_url, data if isinstance(data, str) else None]
-    )
+    return _serializer().dumps([launch.platform.id, launch.deployment_id, return_url, settings.get("data")])
 
 
 def read_context(token: str) -> Context:

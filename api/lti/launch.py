@@ -15,14 +15,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import jwt
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -264,14 +264,14 @@ def validate(id_token: str, state: State) -> Launch:
 
 
 def consume_nonce(session: Session, launch: Launch) -> None:
-    """Store the launch's nonce (in its transaction) until its id_token has expired; a replay is refused."""
+    """Store the launch's nonce (in its transaction) until its id_token has expired; a replay is refused.
+    Nonces past that moment are deleted on the way."""
     now = utcnow()
-    session.query(LtiNonce).filter(LtiNonce.expires_at < now).delete()
-    expires = max(launch.claims["exp"], now.timestamp()) + LEEWAY.total_seconds()
+    session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
+    expires = datetime.fromtimestamp(max(launch.claims["exp"], now.timestamp()), UTC) + LEEWAY
+    session.add(LtiNonce(platform_id=launch.platform.id, nonce=str(launch.claims["nonce"]), expires_at=expires))
     try:
-        with session.begin_nested():
-            session.add(LtiNonce(platform_id=launch.platform.id, nonce=str(launch.claims["nonce"])[:255],
-                                 expires_at=now + timedelta(seconds=expires - now.timestamp())))
+        session.flush()
     except IntegrityError:
         raise LaunchRefused("This launch was used already (its nonce is spent): open the link again.", 403) \
             from None
@@ -291,7 +291,7 @@ def student_id_of(platform_id: str, sub: str) -> str:
 
 def _display_name(claims: dict[str, Any]) -> str | None:
     name = claims.get("name")
-    return name.strip()[:200] or None if isinstance(name, str) else None
+    return (name.strip()[:200] or None) if isinstance(name, str) else None
 
 
 def join(launch: Launch) -> str:

@@ -100,11 +100,17 @@ def add_platform(session: Session, *, issuer: str, client_id: str, deployment_id
             f"issuer {platform.issuer!r} with client id {platform.client_id!r} is registered already; "
             "`elbo-grader lti list-platforms` lists it"
         )
-    session.add(platform)
-    session.flush()
-    session.add_all(LtiDeployment(platform_id=platform.id, deployment_id=deployment) for deployment in deployments)
-    # The token is thrown away: only launches sign in with this key, by its hash.
-    create_key(session, instructor_key_name(platform.id))
+    try:
+        session.add(platform)
+        session.flush()
+        session.add_all(LtiDeployment(platform_id=platform.id, deployment_id=deployment)
+                        for deployment in deployments)
+        # The token is thrown away: only launches sign in with this key, by its hash.
+        create_key(session, instructor_key_name(platform.id))
+    except IntegrityError:  # registered meanwhile by another run
+        session.rollback()
+        raise RegistrationRefused(f"issuer {platform.issuer!r} with client id {platform.client_id!r} is "
+                                  "registered already") from None
     return _registration(session, platform)
 
 
