@@ -57,7 +57,8 @@ class LtiToolKey(Base):
     private_key: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set by a rotation; the public key stays in /lti/jwks for the grace period after it.
+    # Set by a rotation to the end of the key's grace period: it signs no more,
+    # and its public key stays in /lti/jwks until then (platforms cache keys).
     retired_at: Mapped[datetime | None]
 
 
