@@ -19,7 +19,7 @@ from api import db
 from api.auth import open_access
 from api.lti import deep_linking, keys, launch, passback
 from api.lti.errors import LaunchRefused
-from api.pages import csrf, forms, sessions
+from api.pages import as_page, csrf, forms, sessions
 from api.resources import problem_sets as problem_sets_resource
 from api.schemas import ProblemSetCreateSchema, difficulties
 from api.services.paging import Window
@@ -28,6 +28,8 @@ from problems import TEMPLATES
 from problems.template import DEFAULT_DIFFICULTY
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
+# An API error here (a CSRF refusal, a refused new set) is shown as a page, as on the pages.
+bp.after_request(as_page)
 # Sets listed on the deep-linking page, newest first.
 PICKER_SETS = 500
 _STORAGE_CHECKED = "storage_checked"

@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from api.db import database
+from api.lti import platforms
+
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))  # the platforms' modules
 _spec = importlib.util.spec_from_file_location("pages_tests_conftest", _HERE.parent / "pages" / "conftest.py")
@@ -24,7 +27,7 @@ pages_tests = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = pages_tests
 _spec.loader.exec_module(pages_tests)
 
-from platform_launches import Platform  # noqa: E402  (its directory is on the path only now)
+from platform_launches import CLIENT_ID, DEPLOYMENT_ID, Platform  # noqa: E402  (its directory is on the path only now)
 
 # Their fixtures, by name, for pytest to find here.
 database_url = pages_tests.database_url
@@ -68,3 +71,13 @@ def served(database_url, tmp_path_factory) -> Iterator[tuple[Any, Platform]]:
     yield server, platform
     platform.stop()
     server.stop()
+
+
+@pytest.fixture
+def platform_id(app, lms: Platform) -> str:
+    """The test platform, registered as `elbo-grader lti add-platform` registers it."""
+    with database(app).sessions() as session:
+        return platforms.add_platform(
+            session, issuer=lms.issuer, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID],
+            login_url=f"{lms.url}/auth", token_url=f"{lms.url}/token", jwks_url=f"{lms.url}/jwks", name="LMS",
+        ).id

@@ -24,16 +24,6 @@ ROSTER_TABLES = (StudentToken, LtiLearner, LtiLink, LtiNonce)
 
 
 @pytest.fixture
-def platform_id(app, lms: Platform) -> str:
-    """The test platform, registered as `elbo-grader lti add-platform` registers it."""
-    with database(app).sessions() as session:
-        return platforms.add_platform(
-            session, issuer=lms.issuer, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID],
-            login_url=f"{lms.url}/auth", token_url=f"{lms.url}/token", jwks_url=f"{lms.url}/jwks", name="LMS",
-        ).id
-
-
-@pytest.fixture
 def set_id(make_set, platform_id) -> str:
     return make_set(students=[]).problem_set_id
 
