@@ -87,6 +87,13 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _identifier(value: object, what: str) -> str:
+    """An id as the tables hold them (1 to 255 printable characters); refused otherwise."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 255 or not value.isprintable():
+        raise LaunchRefused(f"The {what} is not an id of 1 to 255 printable characters.")
+    return value
+
+
 def login(params: dict[str, str], launch_url: str) -> LoginRedirect:
     """The redirect to the platform's authorisation endpoint for an OIDC login initiation."""
     issuer = params.get("iss", "").strip()
@@ -96,7 +103,8 @@ def login(params: dict[str, str], launch_url: str) -> LoginRedirect:
         missing = [name for name in ("iss", "login_hint", "target_link_uri") if not params.get(name)]
         raise LaunchRefused(f"The login initiation lacks {', '.join(missing)}.")
     client_id = params.get("client_id") or None
-    platform = find_platform(db.session(), issuer, client_id)
+    platform = find_platform(db.session(), _identifier(issuer, "issuer (iss)"),
+                             client_id and _identifier(client_id, "client_id"))
     if platform is None:
         raise LaunchRefused(
             f"No platform is registered with issuer {issuer!r}"
@@ -239,8 +247,8 @@ def validate(id_token: str, state: State) -> Launch:
     claims = _verified_claims(platform, id_token)
     if not secrets.compare_digest(str(claims["nonce"]), state.nonce):
         raise LaunchRefused("The id_token's nonce is not the one this login issued.", 403)
-    deployment_id = claims.get(CLAIM + "deployment_id")
-    if not isinstance(deployment_id, str) or session.get(LtiDeployment, (platform.id, deployment_id)) is None:
+    deployment_id = _identifier(claims.get(CLAIM + "deployment_id"), "deployment_id")
+    if session.get(LtiDeployment, (platform.id, deployment_id)) is None:
         raise LaunchRefused(f"Deployment {deployment_id!r} is not registered for this platform; the administrator "
                             "adds it with `elbo-grader lti add-deployment`.", 403)
     if claims.get(CLAIM + "version") != "1.3.0":
@@ -253,10 +261,12 @@ def validate(id_token: str, state: State) -> Launch:
     problem_set_id = None
     if message_type == RESOURCE_LINK:
         link = claims.get(CLAIM + "resource_link")
-        if not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]:
+        if not isinstance(link, dict) or not link.get("id"):
             raise LaunchRefused("The resource-link launch has no resource_link id.")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        _identifier(link["id"], "resource_link id")
+        if not claims.get("sub"):
             raise LaunchRefused("The launch has no user (sub): anonymous launches cannot join a roster.")
+        _identifier(claims["sub"], "user id (sub)")
         problem_set_id = _problem_set_id(claims)
     elif not instructor:
         raise LaunchRefused("Only an instructor may pick a problem set for a link.", 403)

@@ -86,6 +86,17 @@ def test_login_refuses_an_unknown_platform(client, lms, platform_id, method):
     assert "Set-Cookie" not in response.headers
 
 
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("iss", "https://lms\x00.example", "The issuer (iss) is not an id"),
+    ("iss", "https://" + "l" * 250, "The issuer (iss) is not an id"),
+    ("client_id", "c\x00", "The client_id is not an id"),
+])
+def test_login_refuses_ids_no_platform_can_have(client, lms, platform_id, name, value, said):
+    params = {"iss": lms.issuer, "login_hint": "u", "target_link_uri": "http://localhost/lti/launch", name: value}
+    response = client.get("/lti/login", query_string=params)
+    assert response.status_code == 400 and said in reason(response)
+
+
 def test_login_refuses_a_target_on_another_host(client, lms, platform_id):
     params = {"iss": lms.issuer, "login_hint": "u", "target_link_uri": "https://evil.example/lti/launch"}
     response = client.get("/lti/login", query_string=params)
@@ -201,6 +212,12 @@ REFUSED = [
      "'week-6' is not a problem set id"),
     ("no resource link", _claims(_without(CLAIM + "resource_link")), {}, 400, "has no resource_link id"),
     ("no user", _claims(_without("sub")), {}, 400, "has no user (sub)"),
+    ("a user id too long", _claims(lambda c: c.update(sub="u" * 256)), {}, 400,
+     "The user id (sub) is not an id of 1 to 255 printable characters."),
+    ("a user id with a NUL", _claims(lambda c: c.update(sub="u\x00")), {}, 400, "user id (sub) is not an id"),
+    ("a resource link id too long", _claims(lambda c: c.update({CLAIM + "resource_link": {"id": "l" * 256}})), {},
+     400, "The resource_link id is not an id"),
+    ("no deployment", _claims(_without(CLAIM + "deployment_id")), {}, 400, "The deployment_id is not an id"),
 ]
 
 
