@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from platform_launches import CLAIM, CLIENT_ID, DEPLOYMENT_ID, INSTRUCTOR, LaunchSpec, Platform, pem_pair, preflight_of
 from sqlalchemy import func, select
 
@@ -283,4 +285,30 @@ def test_a_state_from_another_browser_is_refused(app, lms, platform_id, set_id):
     # Posted by a browser that did not begin this login (login CSRF): no state cookie.
     response = mine.post("/lti/launch", data={"id_token": id_token, "state": state})
     assert response.status_code == 403 and "not bound to this browser" in reason(response)
+    assert counts(app) == dict.fromkeys(counts(app), 0)
+
+
+LOGIN_PARAMS = ["iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id",
+                "lti_storage_target"]
+
+
+@given(params=st.dictionaries(st.sampled_from(LOGIN_PARAMS), st.text(max_size=300)),
+       registered_issuer=st.booleans())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_login_parameters_make_a_500_or_a_cookie_without_a_redirect(client, lms, platform_id, params,
+                                                                        registered_issuer):
+    if registered_issuer:
+        params = {**params, "iss": lms.issuer}
+    response = client.post("/lti/login", data=params)
+    assert response.status_code in (200, 302, 400, 403)
+    if response.status_code >= 400:
+        assert "Set-Cookie" not in response.headers and reason(response)
+
+
+@given(id_token=st.text(max_size=400) | st.builds(lambda parts: ".".join(parts), st.lists(st.text(), max_size=4)),
+       state=st.text(max_size=200))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_no_launch_body_makes_a_500(app, client, lms, platform_id, id_token, state):
+    response = client.post("/lti/launch", data={"id_token": id_token, "state": state})
+    assert 400 <= response.status_code < 500 and reason(response)
     assert counts(app) == dict.fromkeys(counts(app), 0)
