@@ -40,13 +40,9 @@ def _route(rule: str, view, methods: tuple[str, ...]) -> None:
     bp.add_url_rule(rule, view.__name__, open_access(view), methods=list(methods))
 
 
+@bp.errorhandler(LaunchRefused)
 def _refused(refusal: LaunchRefused) -> tuple[str, int]:
     return render_template("lti_refused.html", reason=refusal.reason, status=refusal.status), refusal.status
-
-
-@bp.errorhandler(LaunchRefused)
-def _refusal_page(refusal: LaunchRefused) -> tuple[str, int]:
-    return _refused(refusal)
 
 
 def _set_state_cookie(response: BaseResponse, name: str) -> None:
