@@ -113,7 +113,11 @@ def login(params: dict[str, str], launch_url: str) -> LoginRedirect:
             "`elbo-grader lti add-platform`.",
             403,
         )
-    if _origin(target) != _origin(launch_url):
+    try:
+        elsewhere = _origin(target) != _origin(launch_url)
+    except ValueError:  # e.g. "http://[": no URL at all
+        elsewhere = True
+    if elsewhere:
         raise LaunchRefused(f"target_link_uri {target!r} is not on this tool ({_origin(launch_url)}).")
     storage_target = params.get("lti_storage_target") or None
     nonce = secrets.token_urlsafe(24)

@@ -99,8 +99,9 @@ def test_login_refuses_ids_no_platform_can_have(client, lms, platform_id, name, 
     assert response.status_code == 400 and said in reason(response)
 
 
-def test_login_refuses_a_target_on_another_host(client, lms, platform_id):
-    params = {"iss": lms.issuer, "login_hint": "u", "target_link_uri": "https://evil.example/lti/launch"}
+@pytest.mark.parametrize("target", ["https://evil.example/lti/launch", "http://[", "/lti/launch"])
+def test_login_refuses_a_target_on_another_host(client, lms, platform_id, target):
+    params = {"iss": lms.issuer, "login_hint": "u", "target_link_uri": target}
     response = client.get("/lti/login", query_string=params)
     assert response.status_code == 400 and "is not on this tool" in reason(response)
 
@@ -293,12 +294,13 @@ LOGIN_PARAMS = ["iss", "login_hint", "target_link_uri", "lti_message_hint", "cli
 
 
 @given(params=st.dictionaries(st.sampled_from(LOGIN_PARAMS), st.text(max_size=300)),
-       registered_issuer=st.booleans())
+       registered_issuer=st.booleans(), target=st.sampled_from(["", "http://localhost/lti/launch"]) | st.text())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_no_login_parameters_make_a_500_or_a_cookie_without_a_redirect(client, lms, platform_id, params,
-                                                                        registered_issuer):
+                                                                        registered_issuer, target):
     if registered_issuer:
-        params = {**params, "iss": lms.issuer}
+        params = {**params, "iss": lms.issuer, "login_hint": params.get("login_hint") or "u",
+                  "target_link_uri": target}
     response = client.post("/lti/login", data=params)
     assert response.status_code in (200, 302, 400, 403)
     if response.status_code >= 400:
