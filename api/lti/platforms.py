@@ -56,9 +56,13 @@ def _loopback(host: str) -> bool:
 def check_url(what: str, raw: str) -> str:
     """An https URL with a host (http only on this machine, for trying a platform out)."""
     url = raw.strip()
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host or parts.scheme == "http" and _loopback(host):
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (read to refuse a port out of range)
+    except ValueError:  # e.g. "https://[" or a port past 65535
+        host = ""
+    if host and (parts.scheme == "https" or parts.scheme == "http" and _loopback(host)):
         return url
     raise RegistrationRefused(f"{what} {raw!r} is not an https URL with a host (http only for localhost)")
 

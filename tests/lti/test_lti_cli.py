@@ -78,6 +78,8 @@ def test_the_base_url_may_come_from_the_environment_and_is_needed(database, caps
     ("--token-url", "http://lms.example.edu/token", "the token URL 'http://lms.example.edu/token' is not an https"),
     ("--jwks-url", "lms.example.edu/jwks", "the JWKS URL 'lms.example.edu/jwks' is not an https URL"),
     ("--base-url", "https://", "the base URL 'https://' is not an https URL"),
+    ("--login-url", "https://[", "the login URL 'https://[' is not an https URL"),
+    ("--jwks-url", "https://lms.example.edu:99999/jwks", "the JWKS URL 'https://lms.example.edu:99999/jwks' is not"),
     ("--issuer", "   ", "the issuer must be 1 to 255 characters"),
     ("--deployment-id", "", "a deployment id must be 1 to 255 characters"),
 ])
@@ -86,6 +88,13 @@ def test_add_platform_refuses_what_cannot_work(database, capsys, option, value, 
     argv[argv.index(option) + 1] = value
     assert said in refused(capsys, argv)
     assert rows(database, LtiPlatform) == [] and rows(database, ApiKey) == []
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8080/token", "http://127.0.0.1/token", "http://[::1]/token"])
+def test_plain_http_is_accepted_on_this_machine_only(database, capsys, url):
+    main([*ADD, "--base-url", "https://grader.example.edu", "--token-url", url])
+    (platform,) = rows(database, LtiPlatform)
+    assert platform.token_url == url
 
 
 def test_a_platform_is_registered_once_and_a_deployment_once(database, capsys):
