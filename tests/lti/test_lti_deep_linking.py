@@ -102,3 +102,23 @@ def test_a_new_set_needs_a_title_and_a_template(client, lms, platform_id):
                                                        "context": field(page, "context"), "title": "Week 9"})
     assert response.status_code == 422 and "items" in response.get_data(as_text=True)
     assert 'data-problem-set-id' not in response.get_data(as_text=True)  # no set was made
+
+
+@pytest.mark.parametrize(("settings", "said"), [
+    ({"deep_link_return_url": "javascript:alert(1)"},
+     "deep_link_return_url 'javascript:alert(1)' is not an https URL"),
+    ({"deep_link_return_url": None}, "has no deep_link_return_url"),
+    ({"accept_types": ["html", "link"]}, "The platform accepts html, link here, not ltiResourceLink"),
+], ids=["a script for a return url", "no return url", "no resource links accepted"])
+def test_a_deep_linking_launch_the_tool_cannot_answer_is_refused(app, client, lms, platform_id, settings, said):
+    lms.mutate = lambda claims: claims[DL_CLAIM + "deep_linking_settings"].update(settings)
+    try:
+        hint = lms.add_launch(LaunchSpec(roles=INSTRUCTOR, deep_linking=True))
+        preflight = preflight_of(client.get(lms.login_url(hint)).headers["Location"])
+        id_token, state = lms.id_token(hint, preflight)
+    finally:
+        lms.mutate = None
+    response = client.post("/lti/launch", data={"id_token": id_token, "state": state})
+    assert response.status_code == 400 and said in html.unescape(response.get_data(as_text=True))
+    with database(app).sessions() as session:
+        assert session.query(LtiNonce).count() == 0
