@@ -21,6 +21,7 @@ from api.lti import platforms
 
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))  # the platforms' modules
+sys.path.insert(0, str(_HERE.parent / "pages"))  # its helpers (page_helpers)
 _spec = importlib.util.spec_from_file_location("pages_tests_conftest", _HERE.parent / "pages" / "conftest.py")
 assert _spec is not None and _spec.loader is not None
 pages_tests = importlib.util.module_from_spec(_spec)

@@ -8,6 +8,7 @@ import re
 
 import pytest
 import requests
+from page_helpers import axe_violations  # type: ignore[import-not-found]  # (tests/pages, on the path by conftest)
 from platform_launches import CLAIM, CLIENT_ID, DEPLOYMENT_ID, DL_CLAIM, INSTRUCTOR, LaunchSpec
 from playwright.sync_api import Frame, Page, expect
 
@@ -147,3 +148,16 @@ def test_without_the_cookie_or_the_platforms_storage_a_launch_is_refused(page, s
     frame = launched_without_cookies(page, platform, LaunchSpec(sub="learner-nothing", problem_set_id=set_id))
     expect(frame.locator(".lti-reason")).to_contain_text("not bound to this browser")
     assert api(server, "GET", f"/api/v1/problem-sets/{set_id}/students").json()["students"] == []
+
+
+def test_the_lti_pages_are_accessible(page, served):
+    server, platform = served
+    new_set(server, "Week 12")
+    page.set_default_timeout(15_000)
+    # Opened at the top (axe reads a page, not a frame): the deep-linking picker, then a refusal.
+    page.goto(platform.login_url(platform.add_launch(LaunchSpec(roles=INSTRUCTOR, deep_linking=True))))
+    expect(page.locator("[data-problem-set-id]").first).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto(f"{server.url}/lti/login?iss=https://unknown.example&login_hint=u&target_link_uri={server.url}")
+    expect(page.locator(".lti-reason")).to_contain_text("No platform is registered")
+    assert axe_violations(page) == []
