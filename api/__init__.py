@@ -14,9 +14,10 @@ from flask.json.provider import DefaultJSONProvider
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import auth, db, errors, lti, pages, problemstore, ratelimit, requestid
+from api import auth, db, errors, pages, problemstore, ratelimit, requestid
 from api.bodylimit import BodyLimit
 from api.config import load_settings
+from api.lti import views as lti
 from api.resources import grades, health, printing, problem_sets, problems, rosters, submissions, templates
 from api.smorest import Api
 

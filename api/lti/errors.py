@@ -1,4 +1,4 @@
-"""The LTI package's exceptions; api.lti's views turn them into pages, the CLI into one line."""
+"""The LTI package's exceptions; api.lti.views turns them into pages, the CLI into one line."""
 
 from __future__ import annotations
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import Caller
 from api.errors import attempts_exhausted, not_found
+from api.lti import passback
 from api.models import ProblemSetRecord, SubmissionRecord, claim_attempt, due_at_of, late, student_scope, utcnow
 from api.problemstore import StoredProblem
 from api.services.paging import Page, Window, page_of
@@ -69,9 +70,6 @@ def store_submission(session: Session, problem: StoredProblem, student_id: str |
     # Core statements on the session's connection: the ORM's unit of work and
     # its statement handling cost more than the rest of the write.
     session.connection().execute(_INSERT, {**vars(made), "score": result.score})
-    # Imported here: the api.lti package imports the pages, which import this module.
-    from api.lti import passback
-
     passback.score_submission(session, problem, student_id, now)  # an LMS learner's total, to send
     return made
 
