@@ -319,6 +319,8 @@ def _sync_roster(args: argparse.Namespace, settings: Settings) -> None:
           f"{result.others} members without the Learner role left out ({result.pages} pages).")
     for sub in result.inactive:
         print(f"Not active in the LMS (kept on the roster): {sub}")
+    if result.unusable:
+        print(f"Left out: {result.unusable} members whose LMS user id is not an id of 1 to 255 printable characters.")
     if result.ignored_next:
         print(f"Not followed: a next page on another origin, {result.ignored_next}")
     if result.truncated:

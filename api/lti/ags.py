@@ -53,11 +53,16 @@ class ServiceError(LtiError):
 
 
 def service_url(url: str | None, what: str) -> str:
-    """A platform URL the tool may call: absolute http(s) with a host."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """A platform URL the tool may call: absolute http(s) with a host (and a port, if any, that exists)."""
+    try:
+        parts = urlsplit(url or "")
+        parts.port  # noqa: B018  (read to refuse a port out of range)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. "http://[" or a port past 65535
+        usable = False
+    if not usable or url is None or not url.isprintable():
         raise ServiceError(f"the platform's {what} {url!r} is not an http(s) URL", retryable=False)
-    return url  # type: ignore[return-value]  # checked above: not None
+    return url
 
 
 def origin(url: str) -> tuple[str, str, int | None]:

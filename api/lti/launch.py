@@ -15,8 +15,8 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeGuard
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import db
+from api.lti.ags import ServiceError, service_url
 from api.lti.errors import LaunchRefused
 from api.lti.models import LtiDeployment, LtiLearner, LtiLink, LtiNonce, LtiPlatform
 from api.lti.platforms import find_platform, instructor_key
@@ -87,9 +88,15 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def is_identifier(value: object) -> TypeGuard[str]:
+    """Whether ``value`` is an id as the tables hold them: 1 to 255 printable characters
+    (no NUL, which PostgreSQL refuses in text)."""
+    return isinstance(value, str) and 1 <= len(value) <= 255 and value.isprintable()
+
+
 def _identifier(value: object, what: str) -> str:
-    """An id as the tables hold them (1 to 255 printable characters); refused otherwise."""
-    if not isinstance(value, str) or not 1 <= len(value) <= 255 or not value.isprintable():
+    """An id as the tables hold them; refused otherwise."""
+    if not is_identifier(value):
         raise LaunchRefused(f"The {what} is not an id of 1 to 255 printable characters.")
     return value
 
@@ -249,7 +256,8 @@ def validate(id_token: str, state: State) -> Launch:
         raise LaunchRefused(f"The id_token's issuer {issuer!r} is not the registered platform the login "
                             "began with.", 403)
     claims = _verified_claims(platform, id_token)
-    if not secrets.compare_digest(str(claims["nonce"]), state.nonce):
+    # As bytes: compare_digest refuses a str with non-ASCII characters.
+    if not secrets.compare_digest(str(claims["nonce"]).encode(), state.nonce.encode()):
         raise LaunchRefused("The id_token's nonce is not the one this login issued.", 403)
     deployment_id = _identifier(claims.get(CLAIM + "deployment_id"), "deployment_id")
     if session.get(LtiDeployment, (platform.id, deployment_id)) is None:
@@ -282,7 +290,10 @@ def consume_nonce(session: Session, launch: Launch) -> None:
     Nonces past that moment are deleted on the way."""
     now = utcnow()
     session.execute(delete(LtiNonce).where(LtiNonce.expires_at < now))
-    expires = datetime.fromtimestamp(max(launch.claims["exp"], now.timestamp()), UTC) + LEEWAY
+    # PyJWT checked that exp reads as an int. A replay needs a state too, which lasts STATE_LIFETIME:
+    # no longer is needed (and an exp past the year 9999 is no datetime).
+    lasts = min(max(int(launch.claims["exp"]) - now.timestamp(), 0.0), STATE_LIFETIME.total_seconds())
+    expires = now + timedelta(seconds=lasts) + LEEWAY
     session.add(LtiNonce(platform_id=launch.platform.id, nonce=str(launch.claims["nonce"]), expires_at=expires))
     try:
         session.flush()
@@ -303,9 +314,11 @@ def student_id_of(platform_id: str, sub: str) -> str:
     return "lti-" + hashlib.sha256(f"{platform_id}\x1f{sub}".encode()).hexdigest()[:16]
 
 
-def _display_name(claims: dict[str, Any]) -> str | None:
-    name = claims.get("name")
-    return (name.strip()[:200] or None) if isinstance(name, str) else None
+def display_name(name: object) -> str | None:
+    """What is kept of a user's name from the platform: its printable characters, at most 200."""
+    if not isinstance(name, str):
+        return None
+    return "".join(character for character in name if character.isprintable()).strip()[:200] or None
 
 
 def join(launch: Launch) -> str:
@@ -322,7 +335,7 @@ def join(launch: Launch) -> str:
         rosters.add_students(writing, record, [student_id], issued)
         _upsert(writing, LtiLearner, ["platform_id", "sub", "problem_set_id"], {
             "platform_id": launch.platform.id, "sub": launch.claims["sub"], "problem_set_id": record.id,
-            "student_id": student_id, "link_id": link_id, "name": _display_name(launch.claims),
+            "student_id": student_id, "link_id": link_id, "name": display_name(launch.claims.get("name")),
         })
         token = writing.execute(
             select(StudentToken.token_hash, StudentToken.revoked_at)
@@ -343,17 +356,24 @@ def _store_link(session: Session, launch: Launch) -> str:
     _upsert(session, LtiLink, ["platform_id", "resource_link_id"], {
         "id": str(uuid.uuid4()), "platform_id": launch.platform.id, "deployment_id": launch.deployment_id,
         "resource_link_id": link_claim["id"], "problem_set_id": launch.problem_set_id,
-        "lineitem_url": _text(ags, "lineitem"), "lineitems_url": _text(ags, "lineitems"),
-        "ags_scopes": " ".join(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else None,
-        "memberships_url": _text(nrps, "context_memberships_url"), "updated_at": utcnow(),
+        "lineitem_url": _service_url(ags, "lineitem"), "lineitems_url": _service_url(ags, "lineitems"),
+        "ags_scopes": " ".join(s for s in scopes if is_identifier(s)) if isinstance(scopes, list) else None,
+        "memberships_url": _service_url(nrps, "context_memberships_url"), "updated_at": utcnow(),
     })
     return session.scalars(select(LtiLink.id).where(
         LtiLink.platform_id == launch.platform.id, LtiLink.resource_link_id == link_claim["id"])).one()
 
 
-def _text(claim: Any, name: str) -> str | None:
+def _service_url(claim: Any, name: str) -> str | None:
+    """A service URL of the launch's AGS or NRPS claim, if it gives one; refused if it is no http(s) URL
+    (the tool would call it, and store it first)."""
     value = claim.get(name) if isinstance(claim, dict) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return service_url(value, name)
+    except ServiceError as error:
+        raise LaunchRefused(f"The launch's service URL: {error}.") from None
 
 
 def teach(launch: Launch) -> str:

@@ -8,6 +8,7 @@ import hashlib
 import html
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -185,6 +186,8 @@ def _custom(value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 OTHER_KEY = pem_pair()[0]
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 UNKNOWN_SET = "00000000-0000-4000-8000-000000000000"
 
 # (case, how the platform misbehaves, how the id_token is signed, status, reason)
@@ -221,6 +224,16 @@ REFUSED = [
     ("a resource link id too long", _claims(lambda c: c.update({CLAIM + "resource_link": {"id": "l" * 256}})), {},
      400, "The resource_link id is not an id"),
     ("no deployment", _claims(_without(CLAIM + "deployment_id")), {}, 400, "The deployment_id is not an id"),
+    ("a nonce that is not ASCII", _claims(lambda c: c.update(nonce="é" * 32)), {}, 403,
+     "nonce is not the one this login issued"),
+    ("a line item that is no URL", _claims(lambda c: c[AGS].update(lineitem="http://[")), {}, 400,
+     "The launch's service URL: the platform's lineitem 'http://[' is not an http(s) URL."),
+    ("a line item on a port past 65535", _claims(lambda c: c[AGS].update(lineitem="https://lms:99999/1")), {},
+     400, "lineitem 'https://lms:99999/1' is not an http(s) URL"),
+    ("a memberships URL with a NUL", _claims(lambda c: c[NRPS].update(context_memberships_url="https://l/\x00")),
+     {}, 400, "context_memberships_url 'https://l/\\x00' is not an http(s) URL"),
+    ("a memberships URL not over http", _claims(lambda c: c[NRPS].update(context_memberships_url="file:///etc")),
+     {}, 400, "context_memberships_url 'file:///etc' is not an http(s) URL"),
 ]
 
 
@@ -237,6 +250,29 @@ def test_a_refused_launch_says_why_and_stores_nothing(app, client, lms, platform
     assert response.status_code == status and said in reason(response)
     assert counts(app) == dict.fromkeys(counts(app), 0)
     assert client.get(f"/sets/{set_id}").status_code == 401  # nobody was signed in
+
+
+def test_a_token_good_past_the_year_9999_launches_and_its_nonce_is_kept_as_long_as_a_state_lasts(
+        app, client, lms, platform_id, set_id):
+    lms.mutate = lambda claims: claims.update(exp=10**12)
+    try:
+        response = launch(client, lms, LaunchSpec(problem_set_id=set_id))
+    finally:
+        lms.mutate = None
+    assert response.status_code == 303
+    with database(app).sessions() as session:
+        (kept_until,) = session.scalars(select(LtiNonce.expires_at)).all()
+    # The state's 10 minutes and the 60 s of leeway, from about now.
+    lasts = kept_until.replace(tzinfo=UTC) - datetime.now(UTC)
+    assert timedelta(minutes=10) < lasts <= timedelta(minutes=11)
+
+
+def test_a_display_name_keeps_only_its_printable_characters(app, client, lms, platform_id, set_id):
+    spec = LaunchSpec(problem_set_id=set_id, name="  Ada\x00 Love\nlace" + "e" * 300)
+    assert launch(client, lms, spec).status_code == 303
+    with database(app).sessions() as session:
+        (name,) = session.scalars(select(LtiLearner.name)).all()
+    assert name == ("Ada Lovelace" + "e" * 300)[:200]
 
 
 def test_a_bad_signature_is_refused(app, client, lms, platform_id, set_id):

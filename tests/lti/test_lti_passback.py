@@ -24,7 +24,7 @@ from sqlalchemy import update
 from api.cli import main
 from api.db import database, make_engine
 from api.lti import passback
-from api.lti.models import LtiScore
+from api.lti.models import LtiLink, LtiScore
 
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 serve = pages_tests.api_tests.serve  # real servers, as the API suite starts them
@@ -161,6 +161,22 @@ def test_a_refusal_fails_for_good_with_its_reason_shown_by_passback_status(setup
     drain_until(app, lambda: len(platform.scores()) == 1)
     main(["lti", "passback-status", "--failed"])
     assert capsys.readouterr().out.strip() == "No failed scores."
+
+
+def test_a_line_item_url_that_is_no_url_fails_with_its_reason(setup, instructor):
+    # Stored by a launch before launches checked their service URLs.
+    app, platform, make_course = setup
+    sub = unique_sub()
+    _, learners = make_course([sub])
+    engine = database(app).engine
+    with engine.begin() as connection:
+        connection.execute(update(LtiLink).values(lineitem_url="http://["))
+    headers, problem_id = learners[sub]
+    client = app.test_client()
+    submit(client, problem_id, answers_scoring(client, instructor, problem_id, 8), headers)
+    assert drain_once(app, random.Random(1)) == 1
+    (row,) = outbox(engine)
+    assert row.status == "failed" and row.last_error == "the platform's line item URL 'http://[' is not an http(s) URL"
 
 
 @pytest.mark.parametrize("trouble, retry_after, reason", [

@@ -75,6 +75,29 @@ def test_a_next_link_to_another_origin_is_not_followed_and_is_reported(lms):
     assert result.added == tuple(students_of(course.platform_id, ["s1", "s2"]))
 
 
+def test_a_next_link_that_is_no_url_is_not_followed_and_is_reported(lms):
+    app, platform, set_id, course = lms
+    platform.state.members = [member("s1"), member("s2"), member("s3")]
+    platform.state.next_override = "http://["
+    with app.app_context():
+        result = roster_sync.sync(uuid.UUID(set_id))
+    assert result.ignored_next == "http://[" and len(platform.state.membership_requests) == 1
+
+
+def test_members_whose_ids_no_table_can_hold_are_counted_and_names_keep_their_printable_characters(lms):
+    app, platform, set_id, course = lms
+    platform.state.members = [member("s\x00"), member("x" * 256), member("s1", name="Ada\x00 Lovelace"),
+                              member("s2", name=" \x07 ")]
+    with app.app_context():
+        result = roster_sync.sync(uuid.UUID(set_id))
+    (ada, other) = students_of(course.platform_id, ["s1", "s2"])
+    assert result.added == (ada, other) and result.unusable == 2
+    assert result.names == {ada: "Ada Lovelace"}
+    with Session(database(app).engine) as session:
+        assert session.execute(select(LtiLearner.sub, LtiLearner.name).order_by(LtiLearner.sub)).all() == [
+            ("s1", "Ada Lovelace"), ("s2", None)]
+
+
 def test_sync_roster_on_the_command_line(lms, monkeypatch, capsys):
     app, platform, set_id, course = lms
     platform.state.members = [member("s1"), member("s2", status="Deleted")]
