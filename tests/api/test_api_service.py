@@ -73,6 +73,8 @@ def test_openapi_document_is_valid_and_lists_every_operation(client):
         ("/api/v1/problem-sets/{problem_set_id}/answer-key", "get"),
         ("/api/v1/problem-sets/{problem_set_id}/grades", "get"),
         ("/api/v1/problem-sets/{problem_set_id}/analytics", "get"),
+        ("/api/v1/problem-sets/{problem_set_id}/print", "get"),
+        ("/api/v1/flashcards", "get"),
     }
 
 
