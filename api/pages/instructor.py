@@ -25,6 +25,8 @@ from marshmallow import Schema, ValidationError
 from api import db
 from api.auth import authorize_instructor
 from api.errors import invalid
+from api.lti import passback, roster_sync
+from api.lti.errors import LtiError
 from api.pages import charts, forms
 from api.resources import problem_sets as problem_sets_resource
 from api.resources import rosters as rosters_resource
@@ -134,6 +136,7 @@ def set_page(view: InstructorView, status: int = 200, **context: Any) -> tuple[s
         page=page, pages=_page_count(view.student_count), first=window.first,
         shown_tokens=context.pop("shown_tokens", frozenset()), errors=context.pop("errors", {}),
         typed=context.pop("typed", {}), render_key=forms.new_render_key(),
+        lti=roster_sync.set_links(session, set_id),
     )
     # A page showing tokens is the answer to a POST: never kept by the browser or a proxy.
     return rendered, status, {"Cache-Control": "no-store"}
@@ -241,3 +244,29 @@ def mistake(problem_set_id: uuid.UUID, item: int, code: str) -> tuple[str, int]:
                            template=template, code=code, explanation=known.explanation if known else None,
                            shown=shown.items, total=shown.total, page=page, pages=_page_count(shown.total),
                            status_labels=STATUS_LABELS), 200
+
+
+# A set's LMS links (docs/lti-passback.md).
+
+def lti_sync(problem_set_id: uuid.UUID) -> tuple[str, int]:
+    """The roster synced from the LMS (``elbo-grader lti sync-roster``): who joined and who was left out
+    and why, or why the platform could not be asked (a 409 without a link to ask, else a 502)."""
+    view = _view(problem_set_id)
+    try:
+        result = roster_sync.sync(problem_set_id)
+    except LtiError as error:
+        status = 409 if isinstance(error, roster_sync.NoMembershipsUrl) else 502
+        return render_template("lti_sync.html", problem_set=view.problem_set, error=str(error)), status
+    return render_template("lti_sync.html", problem_set=view.problem_set, result=result,
+                           max_pages=roster_sync.MAX_PAGES), 200
+
+
+def lti_zeros(problem_set_id: uuid.UUID) -> ResponseReturnValue:
+    """Zeros after due on or off (``elbo-grader lti zeros-after-due``)."""
+    _view(problem_set_id)
+    state = request.form.get("zeros_after_due")
+    if state not in ("on", "off"):
+        raise invalid({"zeros_after_due": ["Send on or off."]})
+    with db.write_transaction() as writing:
+        passback.set_zeros_after_due(writing, problem_set_id, state == "on")
+    return _back(problem_set_id, "lms")
