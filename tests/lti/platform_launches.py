@@ -123,10 +123,13 @@ def auto_post(url: str, fields: dict[str, str], hold: bool = False) -> str:
 
 class Platform:
     """The platform: ``url``, ``issuer``; ``launches`` by message hint; what it saw in ``auth_requests``
-    and ``deep_links``. ``mutate`` changes every claim set before it is signed (for refusals)."""
+    and ``deep_links``. ``mutate`` changes every claim set before it is signed (for refusals).
+    ``services`` (platform_services.Platform) serves its token, AGS and NRPS endpoints, as a real LMS
+    does; without it the claims name URLs of this platform that serve nothing."""
 
-    def __init__(self, tool_url: str) -> None:
+    def __init__(self, tool_url: str, services: Any = None) -> None:
         self.tool_url = tool_url
+        self.services = services
         self.private_key, self.public_key = pem_pair()
         self.retired_public_keys: list[str] = []
         self.launches: dict[str, LaunchSpec] = {}
@@ -148,7 +151,8 @@ class Platform:
     # What the tool is told (elbo-grader lti add-platform's arguments).
     def add_platform_args(self) -> list[str]:
         return ["--issuer", self.issuer, "--client-id", CLIENT_ID, "--deployment-id", DEPLOYMENT_ID,
-                "--login-url", f"{self.url}/auth", "--token-url", f"{self.url}/token",
+                "--login-url", f"{self.url}/auth",
+                "--token-url", self.services.token_url if self.services else f"{self.url}/token",
                 "--jwks-url", f"{self.url}/jwks", "--name", "Test LMS", "--base-url", self.tool_url]
 
     def registration(self) -> Registration:
@@ -200,8 +204,13 @@ class Platform:
         launch.set_resource_link_claim(spec.resource_link_id, title="Week 6")
         if spec.problem_set_id is not None:
             launch.set_custom_parameters_claim({"problem_set_id": spec.problem_set_id})
-        launch.set_ags(f"{self.url}/lineitems", f"{self.url}/lineitems/{spec.resource_link_id}")
-        launch.set_nrps(f"{self.url}/memberships")
+        if self.services is not None:
+            lineitem = self.services.lineitem_url(spec.resource_link_id)
+            launch.set_ags(lineitem.rsplit("/", 2)[0], lineitem)
+            launch.set_nrps(self.services.memberships_url)
+        else:
+            launch.set_ags(f"{self.url}/lineitems", f"{self.url}/lineitems/{spec.resource_link_id}")
+            launch.set_nrps(f"{self.url}/memberships")
         return launch.get_launch_data()
 
     def sign(self, claims: dict[str, Any], private_key: str | None = None, age: int = 0) -> str:

@@ -63,7 +63,7 @@ class PlatformConf(LTI1P3PlatformConfAbstract):
     def init_platform_config(self, **kwargs: Any) -> None:
         private, public = _pem_pair()
         self._registration = (
-            Registration().set_iss(ISSUER).set_client_id(CLIENT_ID).set_deployment_id(DEPLOYMENT_ID)
+            Registration().set_iss(ISSUER).set_client_id(kwargs["client_id"]).set_deployment_id(DEPLOYMENT_ID)
             .set_platform_private_key(private).set_platform_public_key(public)
         )
 
@@ -99,13 +99,14 @@ class State:
 
 
 class Platform:
-    """The services of a test LMS on 127.0.0.1, on a port of their own."""
+    """The services of a test LMS on 127.0.0.1, on a port of their own (for the tool known as
+    ``client_id``: a launch platform's, when its launches point here)."""
 
-    def __init__(self, tool_url: str | None = None):
+    def __init__(self, tool_url: str | None = None, client_id: str = CLIENT_ID):
         self.app = Flask("test-platform-services")
         self.state = State()
         self.lock = threading.Lock()
-        self.conf = PlatformConf()
+        self.conf = PlatformConf(client_id=client_id)
         if tool_url is not None:
             self.use_tool(tool_url)
         self._jtis: set[str] = set()

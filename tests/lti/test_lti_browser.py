@@ -5,11 +5,16 @@ and deep-linking round trips verified by the platform with lti1p3platform agains
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 import requests
+from lti_setup import wait_for
 from page_helpers import axe_violations  # type: ignore[import-not-found]  # (tests/pages, on the path by conftest)
-from platform_launches import CLAIM, CLIENT_ID, DEPLOYMENT_ID, DL_CLAIM, INSTRUCTOR, LaunchSpec
+from platform_launches import CLAIM, CLIENT_ID, DEPLOYMENT_ID, DL_CLAIM, INSTRUCTOR, LaunchSpec, Platform
+from platform_services import Platform as Services
+from platform_services import member
 from playwright.sync_api import Frame, Page, expect
 
 pytestmark = [
@@ -161,3 +166,59 @@ def test_the_lti_pages_are_accessible(page, served):
     page.goto(f"{server.url}/lti/login?iss=https://unknown.example&login_hint=u&target_link_uri={server.url}")
     expect(page.locator(".lti-reason")).to_contain_text("No platform is registered")
     assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def lms(served) -> Iterator[tuple[Platform, Services]]:
+    """A second test LMS registered with the server, whose launches name its services platform's
+    token, AGS and NRPS endpoints, as a real LMS's launches name its own."""
+    server, _ = served
+    services = Services(server.url, client_id=CLIENT_ID)
+    platform = Platform(server.url, services=services)
+    server.run("lti", "add-platform", *platform.add_platform_args())
+    yield platform, services
+    platform.stop()
+    services.close()
+
+
+def test_a_learners_score_reaches_the_platforms_ags_endpoint_sent_by_the_servers_drainer(page, served, lms):
+    server, _ = served
+    platform, services = lms
+    set_id = new_set(server, "Week 13")
+    frame = tool_frame(page, platform, LaunchSpec(sub="learner-ags", problem_set_id=set_id))
+    frame.wait_for_url(f"{server.url}/sets/{set_id}")
+    frame.click('[data-item="0"] a')
+    frame.fill('input[name="marginal"]', "0.5")
+    frame.click("form.answers button[type=submit]")
+    expect(frame.locator("[data-score]")).to_have_count(1)
+    (student,) = api(server, "GET", f"/api/v1/problem-sets/{set_id}/students").json()["students"]
+    (submission,) = api(server, "GET", f"/api/v1/problems/{student['problems'][0]['problem_id']}/submissions").json()
+    # Nothing in this process sends: the server's own drainer thread does.
+    wait_for(lambda: len(services.scores()) == 1)
+    (received,) = services.scores()
+    assert received.lineitem == "link-1"  # the line item the launch named
+    score = received.score
+    assert (score["userId"], score["scoreGiven"], score["scoreMaximum"]) == ("learner-ags", submission["score"], 2)
+    assert (score["activityProgress"], score["gradingProgress"]) == ("Submitted", "FullyGraded")
+    submitted = datetime.fromisoformat(submission["created_at"])
+    assert datetime.fromisoformat(score["submission"]["submittedAt"]) == submitted.replace(
+        microsecond=submitted.microsecond // 1000 * 1000)
+
+
+def test_an_instructor_syncs_the_roster_from_the_set_page(page, served, lms):
+    server, _ = served
+    platform, services = lms
+    set_id = new_set(server, "Week 14")
+    services.state.members = [member("learner-nrps", name="Grace Hopper"), member("teacher-nrps", roles=INSTRUCTOR)]
+    frame = tool_frame(page, platform, LaunchSpec(sub="teacher-nrps", roles=INSTRUCTOR, problem_set_id=set_id))
+    frame.wait_for_url(f"{server.url}/sets/{set_id}")
+    expect(frame.locator("[data-zeros-after-due]")).to_have_attribute("data-zeros-after-due", "off")
+    frame.click("#lti-sync")
+    expect(frame.locator("[data-added]")).to_have_attribute("data-added", "1")
+    expect(frame.locator(".lti-joined li")).to_contain_text("(Grace Hopper)")
+    expect(frame.locator("[data-others]")).to_have_attribute("data-others", "1")
+    (student,) = api(server, "GET", f"/api/v1/problem-sets/{set_id}/students").json()["students"]
+    assert student["student_id"].startswith("lti-")
+    frame.click("text=Back to the set")
+    frame.click("#lti-zeros")
+    expect(frame.locator("[data-zeros-after-due]")).to_have_attribute("data-zeros-after-due", "on")
