@@ -2,21 +2,18 @@
 PDF, and the practice page's flashcards as JSON or PDF.
 
 The PDF is made here by WeasyPrint, which runs no JavaScript: its math is
-typeset on the server, each $TeX$ as an inline SVG drawn by ziamath. The HTML
+typeset on the server as HTML and CSS text (api.resources.mathtext). The HTML
 leaves the TeX to KaTeX in the browser, as the pages do.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 
 import weasyprint
-import ziamath
 from flask import Response, render_template
 from flask.views import MethodView
 from markupsafe import Markup, escape
@@ -25,6 +22,7 @@ from marshmallow import Schema, fields, validate
 from api import db
 from api.auth import instructor_only, open_access
 from api.pages.assets import STATIC
+from api.resources.mathtext import typeset, typeset_text
 from api.services.printing import printout
 from api.smorest import Blueprint
 from problems.flashcards import FLASHCARDS
@@ -35,40 +33,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Printing: a problem set's sheets for its class, and the flashcards.",
 )
-
-# Many SVGs share one document: ziamath's SVG 2 output defines each glyph as
-# a <symbol> with an id, and those ids would repeat; plain paths have none.
-ziamath.config.svg2 = False
-
-MATH = re.compile(r"\$([^$]+)\$")
-# ziamath draws in pixels of this font size; the SVGs are sized in em of the
-# text around them, STIX Two's math a little larger to match DejaVu's x-height.
-FONT_PX = 20.0
-MATH_SCALE = 1.12
-
-
-def _em(pixels: float) -> str:
-    return f"{pixels / FONT_PX * MATH_SCALE:.3f}em"
-
-
-@lru_cache(maxsize=4096)  # a class's sheets repeat most formulas: the prompts, common params
-def svg_formula(tex: str, display: bool = False) -> Markup:
-    """One TeX formula as an inline SVG, on the baseline of the text around it."""
-    math = ziamath.Latex(tex, size=FONT_PX, inline=not display)
-    svg = math.svgxml()
-    box, margin = math.node.bbox, math.margin
-    svg.set("width", _em(box.xmax - box.xmin + 2 * margin))
-    svg.set("height", _em(box.ymax - box.ymin + 2 * margin))
-    svg.set("style", f"vertical-align: {_em(box.ymin - margin)}")
-    svg.set("role", "img")
-    svg.set("aria-label", tex)
-    return Markup(ET.tostring(svg, encoding="unicode"))
-
-
-def svg_text(text: str) -> Markup:
-    """Text with $TeX$: the text escaped, each formula an SVG."""
-    pieces = MATH.split(text)  # text, formula, text, …
-    return Markup("").join(svg_formula(piece) if index % 2 else escape(piece) for index, piece in enumerate(pieces))
 
 
 @dataclass(frozen=True)
@@ -81,7 +45,7 @@ class Typesetter:
     in_browser: bool
 
 
-ON_SERVER = Typesetter(svg_text, lambda tex: svg_formula(tex, display=True), in_browser=False)
+ON_SERVER = Typesetter(typeset_text, lambda tex: typeset(tex, display=True), in_browser=False)
 # KaTeX's auto-render (api/static/pages.js) sets the $…$ in elements of class "math".
 IN_BROWSER = Typesetter(escape, lambda tex: escape(f"$\\displaystyle {tex}$"), in_browser=True)
 
@@ -148,6 +112,16 @@ FLASHCARDS_RESPONSE = {
 }
 
 
+def printed(problem_set_id: uuid.UUID, format: str, answer_key: bool) -> Response:
+    """A set's sheets as ``format`` (pdf or html), with or without the key:
+    for this endpoint and the signed-in instructor's page (api.pages.printing)."""
+    found = printout(db.session(), problem_set_id, answer_key)
+    if format == "html":
+        return Response(render("print_set.html", IN_BROWSER, printout=found), mimetype="text/html")
+    name = "answer-key" if answer_key else "sheets"
+    return pdf_response(pdf_of(render("print_set.html", ON_SERVER, printout=found)), f"{name}-{problem_set_id}.pdf")
+
+
 @cache
 def flashcards_pdf() -> bytes:
     """The same ten cards every time: made once per process."""
@@ -172,11 +146,7 @@ class Print(MethodView):
         the server, its math typeset; ``format=html`` has print CSS (a sheet
         per page) and its math typeset by KaTeX in the browser. While a big
         set's problems are still being made: ``409`` with ``Retry-After``."""
-        found = printout(db.session(), problem_set_id, answer_key)
-        if format == "html":
-            return Response(render("print_set.html", IN_BROWSER, printout=found), mimetype="text/html")
-        name = "answer-key" if answer_key else "sheets"
-        return pdf_response(pdf_of(render("print_set.html", ON_SERVER, printout=found)), f"{name}-{problem_set_id}.pdf")
+        return printed(problem_set_id, format, answer_key)
 
 
 @blp.route("/flashcards")
