@@ -47,6 +47,7 @@ _route("/sets/<uuid:problem_set_id>/due", instructor.change_due, methods=("POST"
 _route("/sets/<uuid:problem_set_id>/student-due", instructor.change_student_due, methods=("POST",))
 _route("/sets/<uuid:problem_set_id>/grades.csv", instructor.grades_csv)
 _route("/sets/<uuid:problem_set_id>/answer-key.json", instructor.answer_key)
+_route("/sets/<uuid:problem_set_id>/print", printing.print_set)
 _route("/sets/<uuid:problem_set_id>/items/<int:item>/mistakes/<code>", instructor.mistake)
 _route("/sets/<uuid:problem_set_id>/lti/sync", instructor.lti_sync, methods=("POST",))
 _route("/sets/<uuid:problem_set_id>/lti/zeros-after-due", instructor.lti_zeros, methods=("POST",))
