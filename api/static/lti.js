@@ -30,6 +30,13 @@
   });
   var message = { subject: data.subject, message_id: id, key: data.key };
   if (data.subject === "lti.put_data") message.value = data.value;
-  if (frame) frame.postMessage(message, data.origin);
+  // Sent again until answered: a storage frame still loading drops what reaches it (both messages are
+  // idempotent, and only the first answer counts).
+  function send() {
+    if (done) return;
+    frame.postMessage(message, data.origin);
+    setTimeout(send, 200);
+  }
+  if (frame) send();
   setTimeout(function () { finish(null); }, frame ? 3000 : 0);
 })();

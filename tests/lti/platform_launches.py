@@ -68,6 +68,8 @@ class LaunchSpec:
     deep_linking_data: str | None = "opaque-platform-data"
     # The platform's storage frame, offered at login (LTI client-side postMessages).
     storage_target: str | None = None
+    # Seconds the storage frame takes to load (it drops messages until then).
+    storage_delay: float = 0.0
 
 
 class _Request(Request):
@@ -238,13 +240,16 @@ class Platform:
         @app.get("/course/<hint>")
         def course(hint: str) -> str:
             target = self.launches[hint].storage_target
-            storage = f'<iframe name="{html.escape(target)}" src="/storage" hidden></iframe>' if target else ""
+            delay = self.launches[hint].storage_delay
+            storage = (f'<iframe name="{html.escape(target)}" src="/storage?delay={delay}" hidden></iframe>'
+                       if target else "")
             return (f'<!doctype html><title>Course</title><h1>Variational inference</h1>{storage}'
                     f'<iframe name="tool" title="elbo-grader" width="1000" height="800" '
                     f'src="{html.escape(self.login_url(hint))}"></iframe>')
 
         @app.get("/storage")
         def storage() -> str:
+            time.sleep(float(request.args.get("delay", 0)))
             # The platform's storage frame of LTI client-side postMessages: put_data and get_data, per
             # sender's origin, answered to the sender.
             return STORAGE_FRAME

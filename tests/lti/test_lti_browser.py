@@ -134,13 +134,15 @@ def launched_without_cookies(page: Page, platform, spec: LaunchSpec) -> Frame:
     return frame
 
 
-def test_where_the_state_cookie_is_lost_the_platforms_storage_binds_the_state(page, served):
+@pytest.mark.parametrize("storage_delay", [0.0, 1.0], ids=["storage ready", "storage still loading"])
+def test_where_the_state_cookie_is_lost_the_platforms_storage_binds_the_state(page, served, storage_delay):
     server, platform = served
     set_id = new_set(server, "Week 10")
     launches: list[str] = []
     page.on("request", lambda request: launches.append(request.method) if LAUNCH.search(request.url) else None)
     frame = launched_without_cookies(page, platform, LaunchSpec(sub="learner-storage", problem_set_id=set_id,
-                                                               storage_target="lti_storage"))
+                                                               storage_target="lti_storage",
+                                                               storage_delay=storage_delay))
     frame.wait_for_url(f"{server.url}/sets/{set_id}")
     expect(frame.locator("[data-item]")).to_have_count(2)
     # The platform's post, then our page's once it found the state in the platform's storage.
