@@ -219,6 +219,7 @@ def test_each_operation_says_who_may_call_it(client):
     }
     assert security.pop("GET /healthz") == []
     assert security.pop("GET /api/v1/templates") == []
+    assert security.pop("GET /api/v1/flashcards") == []
     for operation in ("POST /api/v1/problems", "GET /api/v1/problems/{problem_id}",
                       "GET /api/v1/problems/{problem_id}/solution", "POST /api/v1/problems/{problem_id}/submissions",
                       "GET /api/v1/problems/{problem_id}/submissions", "GET /api/v1/submissions/{submission_id}"):
