@@ -70,6 +70,9 @@ MATRIX = [
     ("answer key", "get", "/api/v1/problem-sets/{set}/answer-key", None, [200, 403, 403, 401, 401, 403]),
     ("grades", "get", "/api/v1/problem-sets/{set}/grades", None, [200, 403, 403, 401, 401, 403]),
     ("analytics", "get", "/api/v1/problem-sets/{set}/analytics", None, [200, 403, 403, 401, 401, 403]),
+    ("print", "get", "/api/v1/problem-sets/{set}/print", None, [200, 403, 403, 401, 401, 403]),
+    ("print with key", "get", "/api/v1/problem-sets/{set}/print?answer_key=true", None,
+     [200, 403, 403, 401, 401, 403]),
     (
         "grades csv",
         "get",
@@ -94,6 +97,7 @@ MATRIX = [
         [200, 200, 404, 401, 404, 404],
     ),
     ("read submission", "get", "/api/v1/submissions/{submission}", None, [200, 200, 404, 401, 404, 404]),
+    ("flashcards", "get", "/api/v1/flashcards", None, [200, 200, 200, 200, 200, 200]),  # no credentials read
 ]
 CASES = [
     pytest.param(method, path, body, caller, status, id=f"{name}-{caller}")
@@ -145,7 +149,8 @@ def test_the_matrix_covers_every_operation_of_the_document(client):
     document = client.get("/api/v1/openapi.json").json
     covered = {(method, path.split("?")[0]) for _, method, path, _, _ in MATRIX}
     for path, item in document["paths"].items():
-        if not path.startswith(("/api/v1/problem-sets", "/api/v1/problems/{", "/api/v1/submissions")):
+        if not path.startswith(("/api/v1/problem-sets", "/api/v1/problems/{", "/api/v1/submissions",
+                                "/api/v1/flashcards")):
             continue
         for method in set(item) - {"parameters"}:
             templated = (
