@@ -187,16 +187,22 @@ def _claim(now: datetime, lease: timedelta, batch: int) -> tuple[datetime, list[
     """Lease up to ``batch`` due rows, each the oldest pending one of its learner."""
     until = now + lease
     earlier = aliased(LtiScore)
-    candidates = (
+    due = (
         select(LtiScore.id)
         .where(LtiScore.status == PENDING, LtiScore.next_attempt_at <= now,
                or_(LtiScore.leased_until.is_(None), LtiScore.leased_until <= now))
         .where(~exists().where(earlier.link_id == LtiScore.link_id, earlier.sub == LtiScore.sub,
                                earlier.status == PENDING, earlier.id < LtiScore.id))
-        .order_by(LtiScore.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)  # PostgreSQL: rows another claim is taking are skipped
     )
+    # A read first: an idle server looks every POLL seconds and must not take
+    # the write lock (SQLite's is the whole database) to find nothing.
+    reading = db.session()
+    anything = reading.scalar(select(due.exists()))
+    reading.rollback()
+    if not anything:
+        return until, []
+    # PostgreSQL: rows another claim is taking are skipped.
+    candidates = due.order_by(LtiScore.id).limit(batch).with_for_update(skip_locked=True)
     with db.write_transaction() as session:
         # The lease condition again, in the UPDATE: of two claims racing for a row one wins.
         claimed = session.scalars(
