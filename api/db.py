@@ -20,7 +20,7 @@ import alembic.config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
-from sqlalchemy import URL, Engine, create_engine, event, make_url, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.groupcommit import GroupCommit
@@ -109,12 +109,20 @@ def backup(engine: Engine, target: Path) -> None:
             os.close(fd)
 
 
+def one_at_a_time(connection: Connection | Session, key: int) -> None:
+    """In a transaction: wait until no other transaction holding ``key`` runs,
+    and hold it to the end of this one. On PostgreSQL an advisory lock; an
+    SQLite file's writers already run one at a time."""
+    dialect = connection.dialect if isinstance(connection, Connection) else connection.get_bind().dialect
+    if dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database to the latest migration (``elbo-grader init-db``)."""
     config = _migrations()
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        one_at_a_time(connection, _MIGRATION_LOCK)
         config.attributes["connection"] = connection
         alembic.command.upgrade(config, "head")
 

@@ -33,6 +33,7 @@ from api.tokens import server_secret
 
 DEFAULT_GRACE = timedelta(days=7)
 _CACHE = "elbo_grader.lti_private_keys"
+_FIRST_KEY_LOCK = 0x6C74696B  # "ltik": any number no other lock uses
 
 
 def _cipher(secret: bytes) -> Fernet:
@@ -96,7 +97,11 @@ def public_keys(session: Session, now: datetime) -> dict[str, list[dict[str, Any
 
 
 def ensure_key(session: Session, secret: bytes) -> LtiToolKey:
-    """The signing key, made when there is none yet (the caller commits)."""
+    """The signing key, made when there is none yet (the caller's write
+    transaction commits). One process at a time: two first keys made at once
+    would both sign, and a platform that cached a key set holding one of them
+    would refuse what the other signs."""
+    db.one_at_a_time(session, _FIRST_KEY_LOCK)
     return _signing_key(session) or new_key(session, secret)
 
 

@@ -4,6 +4,8 @@ grace period, and signing with the newest."""
 from __future__ import annotations
 
 import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import jwt
@@ -85,3 +87,18 @@ def test_the_newest_key_signs_and_the_jwks_verifies_it(app, client):
     for signed in (first, token):
         kid = jwt.get_unverified_header(signed)["kid"]
         assert jwt.decode(signed, published[kid].key, algorithms=["RS256"])["sub"] in {"x", "y"}
+
+
+def test_processes_needing_the_first_key_at_once_make_one(app):
+    """Each server process signs on first need; made at once, two first keys
+    would both sign, and a platform caching one would refuse the other."""
+    start = threading.Barrier(4)
+
+    def first_signature(_: int) -> str:
+        with app.app_context():
+            start.wait()
+            return jwt.get_unverified_header(keys.sign({"sub": "x"}))["kid"]
+
+    with ThreadPoolExecutor(4) as pool:
+        signed_with = set(pool.map(first_signature, range(4)))
+    assert [record.kid for record in stored(app)] == list(signed_with)
