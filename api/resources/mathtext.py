@@ -59,7 +59,6 @@ _CHARACTERS: dict[str, tuple[str, str, bool]] = {
     **{letter: (ORD, letter, True) for letter in ascii_letters},
     **{digit: (ORD, digit, False) for digit in "0123456789."},
     "+": (BIN, "+", False), "-": (BIN, "\u2212", False), "=": (REL, "=", False),
-    "<": (REL, "<", False), ">": (REL, ">", False),
     "(": (OPEN, "(", False), "[": (OPEN, "[", False), ")": (CLOSE, ")", False), "]": (CLOSE, "]", False),
     ",": (PUNCT, ",", False), ";": (PUNCT, ";", False), "/": (ORD, "/", False),
 }
@@ -70,7 +69,7 @@ _SYMBOLS: dict[str, tuple[str, str, bool]] = {
     "\\dots": (ORD, "…", False), "\\sum": (OP, "∑", False), "\\int": (OP, "∫", False), "\\ln": (OP, "ln", False),
 }
 _DELIMITERS = {"(": "(", ")": ")", "[": "[", "]": "]", "\\{": "{", "\\}": "}", ".": ""}
-_DOUBLE_STRUCK = {"E": "𝔼", "R": "ℝ", "N": "ℕ", "Z": "ℤ"}
+_DOUBLE_STRUCK = {"E": "𝔼"}
 # Italic as Unicode's mathematical italic letters (DejaVu Serif has them): a formula's text stays one run,
 # where an <i> per variable would split it, and WeasyPrint's cost goes by the run.
 _ITALIC = {
@@ -131,12 +130,12 @@ class Scripted:
 Node = Symbol | Space | Group | Fraction | Delimited | Scripted
 
 
-def kind_of(node: Node) -> str:
+def _kind(node: Node) -> str:
     match node:
         case Symbol(kind=kind):
             return kind
         case Scripted(base=base):
-            return kind_of(base)
+            return _kind(base)
         case Fraction() | Delimited():
             return INNER
     return ORD  # a {group}, as in TeX
@@ -199,7 +198,7 @@ class _Parser:
         if token == "\\mathbb":
             letters = self.letters(depth)
             if any(letter not in _DOUBLE_STRUCK for letter in letters):
-                raise self.fail(f"\\mathbb{{{letters}}}: only {', '.join(_DOUBLE_STRUCK)} are double-struck here")
+                raise self.fail(f"\\mathbb{{{letters}}}: only \\mathbb{{E}} is known here")
             return Symbol(ORD, "".join(_DOUBLE_STRUCK[letter] for letter in letters), italic=False)
         if token == "\\left":
             left = self.delimiter()
@@ -334,7 +333,7 @@ def _box(node: Node, style: int) -> Box:
 
 def _kinds(atoms: tuple[Node, ...]) -> list[str]:
     """Each atom's kind, a binary operator made ordinary where TeX makes it so (a leading minus, ``= -3``)."""
-    kinds = [kind_of(atom) for atom in atoms]
+    kinds = [_kind(atom) for atom in atoms]
     for index, kind in enumerate(kinds):
         before = kinds[index - 1] if index else None
         after = kinds[index + 1] if index + 1 < len(kinds) else None
@@ -381,10 +380,9 @@ def _pieces(group: Group, style: int) -> list[str]:
 def typeset(tex: str, display: bool = False) -> Markup:
     """One TeX formula as HTML, in text style or (``display``) display style."""
     *pieces, last = _pieces(_Parser(tex).group(0), DISPLAY if display else TEXT)
-    classes = "mformula mdisplay" if display else "mformula"
     if not pieces:  # one piece: the formula is the unbreakable span (WeasyPrint's time goes by the span)
-        return Markup(f'<span class="{classes} mp">{last}</span>')
-    return Markup(f'<span class="{classes}">{"".join(pieces)}<span class="mp">{last}</span></span>')
+        return Markup(f'<span class="mformula mp">{last}</span>')
+    return Markup(f'<span class="mformula">{"".join(pieces)}<span class="mp">{last}</span></span>')
 
 
 def typeset_text(text: str) -> Markup:
