@@ -29,7 +29,9 @@ pages_tests = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = pages_tests
 _spec.loader.exec_module(pages_tests)
 
-from platform_launches import CLIENT_ID, DEPLOYMENT_ID, Platform  # noqa: E402  (its directory is on the path only now)
+from lti_setup import ToolServer, register  # noqa: E402  (its directory is on the path only now)
+from platform_launches import CLIENT_ID, DEPLOYMENT_ID, Platform  # noqa: E402
+from platform_services import Platform as ServicesPlatform  # noqa: E402
 
 # Their fixtures, by name, for pytest to find here.
 database_url = pages_tests.database_url
@@ -89,3 +91,17 @@ def platform_id(app, lms: Platform) -> str:
             session, issuer=lms.issuer, client_id=CLIENT_ID, deployment_ids=[DEPLOYMENT_ID],
             login_url=f"{lms.url}/auth", token_url=f"{lms.url}/token", jwks_url=f"{lms.url}/jwks", name="LMS",
         ).id
+
+
+@pytest.fixture
+def linked_course(make_app, instructor) -> Iterator[tuple[Any, Any, Any, dict[str, Any], Any]]:
+    """A set with alice on its roster, linked to the services LMS (tests/lti/platform_services.py) as a
+    launch that gave its line item and memberships URLs would link it: (app, tool, platform, set, link)."""
+    app = make_app(lti_timeout=2.0)
+    tool = ToolServer(app)
+    platform = ServicesPlatform(tool.url)
+    created = create_set(app.test_client(), instructor, ["alice"])
+    registered = register(database(app).engine, platform, created["id"])
+    yield app, tool, platform, created, registered
+    platform.close()
+    tool.close()

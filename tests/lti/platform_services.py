@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, Response, jsonify, request
 from lti1p3platform.exceptions import LtiException
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
@@ -29,6 +27,7 @@ from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
 from lti1p3platform.score import UpdateScoreStatus
 from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
+from platform_launches import pem_pair
 from werkzeug.serving import make_server
 
 ISSUER = "https://lms.test"
@@ -36,14 +35,6 @@ CLIENT_ID = "elbo-grader-client"
 DEPLOYMENT_ID = "deployment-1"
 MEMBERS_PER_PAGE = 2
 
-
-def _pem_pair() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
 
 
 class FlaskRequest(Request):
@@ -61,7 +52,7 @@ class FlaskRequest(Request):
 
 class PlatformConf(LTI1P3PlatformConfAbstract):
     def init_platform_config(self, **kwargs: Any) -> None:
-        private, public = _pem_pair()
+        private, public = pem_pair()
         self._registration = (
             Registration().set_iss(ISSUER).set_client_id(kwargs["client_id"]).set_deployment_id(DEPLOYMENT_ID)
             .set_platform_private_key(private).set_platform_public_key(public)

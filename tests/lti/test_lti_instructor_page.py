@@ -10,9 +10,10 @@ import uuid
 
 import pytest
 from conftest import create_set
-from lti_setup import ToolServer, register, students_of
+from lti_setup import students_of
 from page_helpers import form_fields  # type: ignore[import-not-found]  # (tests/pages, on the path by conftest)
-from platform_services import Platform, member
+from platform_launches import INSTRUCTOR
+from platform_services import member
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -20,21 +21,6 @@ from api.db import database
 from api.lti import passback
 from api.lti.models import LtiLink, LtiPlatform
 from api.models import StudentToken
-
-INSTRUCTOR_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-
-
-@pytest.fixture
-def course(make_app, instructor):
-    """A set with alice on its roster, launched from a link of the test LMS that gave a memberships URL."""
-    app = make_app(lti_timeout=2.0)
-    tool = ToolServer(app)
-    platform = Platform(tool.url)
-    created = create_set(app.test_client(), instructor, ["alice"])
-    registered = register(database(app).engine, platform, created["id"])
-    yield app, tool, platform, created, registered
-    platform.close()
-    tool.close()
 
 
 def sign_in(client, token: str) -> None:
@@ -70,8 +56,8 @@ def set_link(app, **values) -> None:
         connection.execute(update(LtiLink).values(**values))
 
 
-def test_the_sync_button_shows_only_for_a_set_whose_link_gave_a_memberships_url(course, instructor):
-    app, tool, platform, created, registered = course
+def test_the_sync_button_shows_only_for_a_set_whose_link_gave_a_memberships_url(linked_course, instructor):
+    app, tool, platform, created, registered = linked_course
     client = instructor_client(app, instructor)
     page = client.get(f"/sets/{created['id']}").get_data(as_text=True)
     assert 'id="lti-sync"' in page and 'data-zeros-after-due="off"' in page
@@ -82,9 +68,9 @@ def test_the_sync_button_shows_only_for_a_set_whose_link_gave_a_memberships_url(
     assert 'id="lms"' not in client.get(f"/sets/{other['id']}").get_data(as_text=True)
 
 
-def test_a_sync_from_the_page_says_who_joined_and_who_was_left_out_and_why(course, instructor):
-    app, tool, platform, created, registered = course
-    platform.state.members = [member("s1", name="Ada Lovelace"), member("t1", roles=[INSTRUCTOR_ROLE]),
+def test_a_sync_from_the_page_says_who_joined_and_who_was_left_out_and_why(linked_course, instructor):
+    app, tool, platform, created, registered = linked_course
+    platform.state.members = [member("s1", name="Ada Lovelace"), member("t1", roles=[INSTRUCTOR[0]]),
                               member("s2"), member("s3", status="Inactive"), member("s\x00")]
     client = instructor_client(app, instructor)
     response = client.post(f"/sets/{created['id']}/lti/sync", data=csrf(client, created["id"]))
@@ -102,16 +88,16 @@ def test_a_sync_from_the_page_says_who_joined_and_who_was_left_out_and_why(cours
 
 
 @pytest.mark.parametrize("form", [{}, {"csrf_token": "forged"}], ids=["missing", "forged"])
-def test_a_sync_without_the_pages_csrf_token_is_refused_and_asks_nothing(course, instructor, form):
-    app, tool, platform, created, registered = course
+def test_a_sync_without_the_pages_csrf_token_is_refused_and_asks_nothing(linked_course, instructor, form):
+    app, tool, platform, created, registered = linked_course
     platform.state.members = [member("s1")]
     response = instructor_client(app, instructor).post(f"/sets/{created['id']}/lti/sync", data=form)
     assert response.status_code == 400 and "CSRF" in text(response)
     assert platform.state.membership_requests == [] and roster(app, created["id"]) == ["alice"]
 
 
-def test_a_student_may_not_sync_or_change_zeros_after_due(course, instructor):
-    app, tool, platform, created, registered = course
+def test_a_student_may_not_sync_or_change_zeros_after_due(linked_course, instructor):
+    app, tool, platform, created, registered = linked_course
     client = app.test_client()
     sign_in(client, created["students"][0]["access_token"])
     page = client.get(f"/sets/{created['id']}").get_data(as_text=True)
@@ -140,9 +126,9 @@ UNREACHABLE = [
 
 @pytest.mark.parametrize(("urls", "status", "said"), [case[1:] for case in UNREACHABLE],
                          ids=[case[0] for case in UNREACHABLE])
-def test_a_platform_that_cannot_be_asked_is_a_clear_page_and_changes_nothing(course, instructor, urls, status,
+def test_a_platform_that_cannot_be_asked_is_a_clear_page_and_changes_nothing(linked_course, instructor, urls, status,
                                                                              said):
-    app, tool, platform, created, registered = course
+    app, tool, platform, created, registered = linked_course
     client = instructor_client(app, instructor)
     token = csrf(client, created["id"])
     set_link(app, **urls(platform, tool))
@@ -153,8 +139,8 @@ def test_a_platform_that_cannot_be_asked_is_a_clear_page_and_changes_nothing(cou
     assert roster(app, created["id"]) == ["alice"]
 
 
-def test_the_token_endpoint_answering_garbage_is_a_clear_page(course, instructor):
-    app, tool, platform, created, registered = course
+def test_the_token_endpoint_answering_garbage_is_a_clear_page(linked_course, instructor):
+    app, tool, platform, created, registered = linked_course
     with database(app).engine.begin() as connection:
         connection.execute(update(LtiPlatform).values(token_url=f"{tool.url}/"))
     client = instructor_client(app, instructor)
@@ -163,8 +149,8 @@ def test_the_token_endpoint_answering_garbage_is_a_clear_page(course, instructor
     assert "token request: HTTP 405" in text(response)
 
 
-def test_zeros_after_due_are_turned_on_and_off_from_the_page(course, instructor):
-    app, tool, platform, created, registered = course
+def test_zeros_after_due_are_turned_on_and_off_from_the_page(linked_course, instructor):
+    app, tool, platform, created, registered = linked_course
     client = instructor_client(app, instructor)
     set_id = created["id"]
     response = client.post(f"/sets/{set_id}/lti/zeros-after-due", data={**csrf(client, set_id),
@@ -184,8 +170,8 @@ def test_zeros_after_due_are_turned_on_and_off_from_the_page(course, instructor)
     ({}, 422, "Send on or off."),
     ({"zeros_after_due": "on", "csrf_token": None}, 400, "CSRF"),
 ], ids=["not on or off", "missing", "without the csrf token"])
-def test_a_refused_zeros_after_due_form_says_why_and_changes_nothing(course, instructor, form, status, said):
-    app, tool, platform, created, registered = course
+def test_a_refused_zeros_after_due_form_says_why_and_changes_nothing(linked_course, instructor, form, status, said):
+    app, tool, platform, created, registered = linked_course
     client = instructor_client(app, instructor)
     data = {key: value for key, value in {**csrf(client, created["id"]), **form}.items() if value is not None}
     response = client.post(f"/sets/{created['id']}/lti/zeros-after-due", data=data)

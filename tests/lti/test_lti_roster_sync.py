@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 from conftest import create_set
-from lti_setup import ToolServer, register, students_of
-from platform_services import Platform, member
+from lti_setup import students_of
+from platform_launches import INSTRUCTOR
+from platform_services import member
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,20 +18,6 @@ from api.lti import roster_sync
 from api.lti.models import LtiLearner
 from api.models import StudentToken
 
-INSTRUCTOR_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
-
-
-@pytest.fixture
-def lms(make_app, instructor):
-    app = make_app(lti_timeout=2.0)
-    tool = ToolServer(app)
-    platform = Platform(tool.url)
-    created = create_set(app.test_client(), instructor, ["alice"])
-    course = register(database(app).engine, platform, created["id"])
-    yield app, platform, created["id"], course
-    platform.close()
-    tool.close()
-
 
 def roster_of(app, problem_set_id: str) -> list[str]:
     with Session(database(app).engine) as session:
@@ -39,10 +26,11 @@ def roster_of(app, problem_set_id: str) -> list[str]:
                                     .order_by(StudentToken.position)))
 
 
-def test_learners_on_every_page_join_the_roster_and_the_others_are_reported(lms):
-    app, platform, set_id, course = lms
+def test_learners_on_every_page_join_the_roster_and_the_others_are_reported(linked_course):
+    app, _, platform, created, course = linked_course
+    set_id = created["id"]
     platform.state.members = [
-        member("s1", name="Ada"), member("t1", roles=[INSTRUCTOR_ROLE]), member("s2"),
+        member("s1", name="Ada"), member("t1", roles=[INSTRUCTOR[0]]), member("s2"),
         member("s3", status="Inactive"), member("s4"),
     ]
     with app.app_context():
@@ -63,8 +51,9 @@ def test_learners_on_every_page_join_the_roster_and_the_others_are_reported(lms)
     assert platform.state.token_requests == 1  # the cached token serves the second sync
 
 
-def test_a_next_link_to_another_origin_is_not_followed_and_is_reported(lms):
-    app, platform, set_id, course = lms
+def test_a_next_link_to_another_origin_is_not_followed_and_is_reported(linked_course):
+    app, _, platform, created, course = linked_course
+    set_id = created["id"]
     platform.state.members = [member("s1"), member("s2"), member("s3")]
     foreign = platform.memberships_url.replace("127.0.0.1", "localhost") + "?page=2"
     platform.state.next_override = foreign
@@ -75,8 +64,9 @@ def test_a_next_link_to_another_origin_is_not_followed_and_is_reported(lms):
     assert result.added == tuple(students_of(course.platform_id, ["s1", "s2"]))
 
 
-def test_a_next_link_that_is_no_url_is_not_followed_and_is_reported(lms):
-    app, platform, set_id, course = lms
+def test_a_next_link_that_is_no_url_is_not_followed_and_is_reported(linked_course):
+    app, _, platform, created, course = linked_course
+    set_id = created["id"]
     platform.state.members = [member("s1"), member("s2"), member("s3")]
     platform.state.next_override = "http://["
     with app.app_context():
@@ -84,8 +74,9 @@ def test_a_next_link_that_is_no_url_is_not_followed_and_is_reported(lms):
     assert result.ignored_next == "http://[" and len(platform.state.membership_requests) == 1
 
 
-def test_members_whose_ids_no_table_can_hold_are_counted_and_names_keep_their_printable_characters(lms):
-    app, platform, set_id, course = lms
+def test_members_whose_ids_no_table_can_hold_are_counted_and_names_keep_their_printable_characters(linked_course):
+    app, _, platform, created, course = linked_course
+    set_id = created["id"]
     platform.state.members = [member("s\x00"), member("x" * 256), member("s1", name="Ada\x00 Lovelace"),
                               member("s2", name=" \x07 ")]
     with app.app_context():
@@ -98,8 +89,9 @@ def test_members_whose_ids_no_table_can_hold_are_counted_and_names_keep_their_pr
             ("s1", "Ada Lovelace"), ("s2", None)]
 
 
-def test_sync_roster_on_the_command_line(lms, monkeypatch, capsys):
-    app, platform, set_id, course = lms
+def test_sync_roster_on_the_command_line(linked_course, monkeypatch, capsys):
+    app, _, platform, created, course = linked_course
+    set_id = created["id"]
     platform.state.members = [member("s1"), member("s2", status="Deleted")]
     monkeypatch.setenv("ELBO_GRADER_DATABASE_URL", database(app).engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("ELBO_GRADER_SECRET_KEY", app.config["SETTINGS"].secret_key)
