@@ -4,9 +4,9 @@ A set of one elbo-gap item for a class of 30 and for 1,000 students, printed
 through Flask's test client (no network, no gunicorn) as PDF and as HTML,
 without and with the answer key. Each figure is the median over the runs of
 the request's time divided by the students: wall-clock, and the process's CPU
-time (steadier on a shared machine: all the work is in this process). The
-formula cache is warm after the first request, as on a server that has
-printed before.
+time (steadier on a shared machine: all the work is in this process); then
+the process's peak memory so far. The formula cache is warm after the first
+request, as on a server that has printed before.
 
 Run: .venv/bin/python bench/bench_print.py [--runs N] [--big-runs N]
 """
@@ -14,6 +14,7 @@ Run: .venv/bin/python bench/bench_print.py [--runs N] [--big-runs N]
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -28,6 +29,11 @@ from api.auth import create_key  # noqa: E402
 from api.db import database  # noqa: E402
 
 CLASSES = (30, 1000)
+
+
+def peak_mb() -> float:
+    """The process's peak resident memory (Linux counts it in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -57,7 +63,7 @@ def main() -> None:
                 total, cpu_total = statistics.median(walls), statistics.median(cpus)
                 print(f"  {students:5} students  {query:28} {total / students * 1000:7.1f} ms per sheet"
                       f" ({cpu_total / students * 1000:7.1f} ms CPU)  {total:6.1f} s in all,"
-                      f" {len(response.data) / 1e6:6.1f} MB", flush=True)
+                      f" {len(response.data) / 1e6:6.1f} MB, peak memory so far {peak_mb():5.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

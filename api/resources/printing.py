@@ -8,6 +8,7 @@ leaves the TeX to KaTeX in the browser, as the pages do.
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,7 +62,16 @@ def render(template: str, math: Typesetter, **context: object) -> str:
 
 
 def pdf_of(html: str) -> bytes:
-    return weasyprint.HTML(string=html).write_pdf()
+    # WeasyPrint makes millions of objects that all live until the PDF is written: the cyclic
+    # collector's passes over them took a quarter of the time and freed next to nothing (100
+    # sheets with their keys: 220 → 165 ms a sheet, peak memory 576 → 588 MB).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return weasyprint.HTML(string=html).write_pdf()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def pdf_response(pdf: bytes, filename: str) -> Response:
