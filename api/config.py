@@ -95,6 +95,10 @@ class Settings:
     # 202 at once and its problems made in the background (api.services.making);
     # about 2.5 ms each, so the default keeps a request to a few seconds.
     problems_at_once: int = 2000
+    # The most problems one PDF printout holds (a problem with its answers
+    # counts ANSWERED_PROBLEM_COST): WeasyPrint takes about 50 ms a problem,
+    # so the default stays well inside a worker's 30 s. More: ask in parts.
+    print_pdf_problems: int = 300
     # Seconds a background maker holds a set before another may take over.
     making_lease: float = 30.0
     # LTI services (docs/lti-passback.md): each request to a platform times out
@@ -171,6 +175,8 @@ def load_settings(
         trusted_proxies=_proxies(environ.get("ELBO_GRADER_TRUSTED_PROXIES", "0")),
         body_timeout=_seconds("ELBO_GRADER_BODY_TIMEOUT", environ.get("ELBO_GRADER_BODY_TIMEOUT", "5")),
         problems_at_once=_count("ELBO_GRADER_PROBLEMS_AT_ONCE", environ.get("ELBO_GRADER_PROBLEMS_AT_ONCE", "2000")),
+        print_pdf_problems=_count("ELBO_GRADER_PRINT_PDF_PROBLEMS",
+                                  environ.get("ELBO_GRADER_PRINT_PDF_PROBLEMS", "300")),
         lti_timeout=_seconds("ELBO_GRADER_LTI_TIMEOUT", environ.get("ELBO_GRADER_LTI_TIMEOUT", "10")),
         lti_retry_base=_seconds("ELBO_GRADER_LTI_RETRY_BASE", environ.get("ELBO_GRADER_LTI_RETRY_BASE", "2")),
     )

@@ -26,4 +26,4 @@ def print_set(problem_set_id: uuid.UUID) -> Response:
         query = PrintQuerySchema().load(request.args, unknown=EXCLUDE)
     except ValidationError as error:
         raise invalid(error.normalized_messages()) from None
-    return printed(problem_set_id, query["format"], query["answer_key"])
+    return printed(problem_set_id, **query)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import weasyprint
-from flask import Response, render_template
+from flask import Response, current_app, render_template
 from flask.views import MethodView
 from markupsafe import Markup, escape
 from marshmallow import Schema, fields, validate
@@ -24,7 +24,9 @@ from api import db
 from api.auth import instructor_only, open_access
 from api.pages.assets import STATIC
 from api.resources.mathtext import typeset, typeset_text
-from api.services.printing import printout
+from api.schemas import MAX_ROSTER
+from api.services.paging import Window
+from api.services.printing import printout, require_pdf_size
 from api.smorest import Blueprint
 from problems.flashcards import FLASHCARDS
 
@@ -87,6 +89,15 @@ class PrintQuerySchema(Schema):
     answer_key = fields.Boolean(
         load_default=False, metadata={"description": "true: each student's sheet is followed by their exact answers."}
     )
+    page_size = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=MAX_ROSTER),
+        metadata={"description": "Print only this many students (a part of the class), from `page`; "
+                                 "a big class's PDF is printed in parts."},
+    )
+    page = fields.Integer(
+        load_default=1, validate=validate.Range(min=1, max=MAX_ROSTER),
+        metadata={"description": "With page_size: which part, from 1."},
+    )
 
 
 class FlashcardsQuerySchema(Schema):
@@ -122,12 +133,16 @@ FLASHCARDS_RESPONSE = {
 }
 
 
-def printed(problem_set_id: uuid.UUID, format: str, answer_key: bool) -> Response:
-    """A set's sheets as ``format`` (pdf or html), with or without the key:
-    for this endpoint and the signed-in instructor's page (api.pages.printing)."""
-    found = printout(db.session(), problem_set_id, answer_key)
+def printed(problem_set_id: uuid.UUID, format: str, answer_key: bool, page: int = 1,
+            page_size: int | None = None) -> Response:
+    """A set's sheets as ``format`` (pdf or html), with or without the key, of
+    the whole class or one part of it: for this endpoint and the signed-in
+    instructor's page (api.pages.printing)."""
+    window = Window((page - 1) * page_size, page_size) if page_size else None
+    found = printout(db.session(), problem_set_id, answer_key, window)
     if format == "html":
         return Response(render("print_set.html", IN_BROWSER, printout=found), mimetype="text/html")
+    require_pdf_size(found, current_app.config["SETTINGS"].print_pdf_problems)
     name = "answer-key" if answer_key else "sheets"
     return pdf_response(pdf_of(render("print_set.html", ON_SERVER, printout=found)), f"{name}-{problem_set_id}.pdf")
 
@@ -144,7 +159,8 @@ class Print(MethodView):
     @blp.arguments(PrintQuerySchema, location="query", as_kwargs=True)
     @blp.doc(**PRINT_RESPONSE)
     @blp.errors(401, 403, 404, 409)
-    def get(self, problem_set_id: uuid.UUID, format: str, answer_key: bool) -> Response:
+    def get(self, problem_set_id: uuid.UUID, format: str, answer_key: bool, page: int,
+            page_size: int | None) -> Response:
         """Print a problem set
 
         Instructor key only. One sheet per student, in roster order: the
@@ -155,8 +171,12 @@ class Print(MethodView):
         the answer key gives it). ``format=pdf`` (the default) is made on
         the server, its math typeset; ``format=html`` has print CSS (a sheet
         per page) and its math typeset by KaTeX in the browser. While a big
-        set's problems are still being made: ``409`` with ``Retry-After``."""
-        return printed(problem_set_id, format, answer_key)
+        set's problems are still being made: ``409`` with ``Retry-After``.
+        A PDF of many sheets is refused (``422`` naming ``page_size``, with
+        how many students fit) past ``ELBO_GRADER_PRINT_PDF_PROBLEMS``
+        problems, 300 by default (a problem with its answers counts 4): ask
+        for the class in parts with ``page_size`` and ``page``."""
+        return printed(problem_set_id, format, answer_key, page, page_size)
 
 
 @blp.route("/flashcards")

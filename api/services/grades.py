@@ -38,9 +38,11 @@ class AnswerKeyEntry:
     problems: tuple[KeyedProblem, ...]  # in item order
 
 
-def answer_key(session: Session, problem_set_id: uuid.UUID) -> list[AnswerKeyEntry]:
+def answer_key(session: Session, problem_set_id: uuid.UUID, window: Window | None = None) -> list[AnswerKeyEntry]:
+    """Each student's exact answers, in roster order (only those in ``window``, if given)."""
     making.require_made(session, find_set(session, problem_set_id), "answer key")
-    rows = session.execute(
+    students = roster(problem_set_id, StudentToken.student_id, window=window)
+    query = (
         select(
             ProblemRecord.student_id,
             ProblemRecord.item,
@@ -52,13 +54,12 @@ def answer_key(session: Session, problem_set_id: uuid.UUID) -> list[AnswerKeyEnt
         .where(ProblemRecord.problem_set_id == problem_set_id)
         .order_by(ProblemRecord.item)
     )
+    if window is not None:
+        query = query.where(ProblemRecord.student_id.in_(students))
     problems: dict[str, list[KeyedProblem]] = defaultdict(list)
-    for student, *problem in rows:
+    for student, *problem in session.execute(query):
         problems[student].append(KeyedProblem(*problem))
-    return [
-        AnswerKeyEntry(student, tuple(problems.get(student, ())))
-        for student in session.scalars(roster(problem_set_id, StudentToken.student_id))
-    ]
+    return [AnswerKeyEntry(student, tuple(problems.get(student, ()))) for student in session.scalars(students)]
 
 
 @dataclass(frozen=True)

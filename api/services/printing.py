@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api.errors import invalid
 from api.services import making
 from api.services.grades import answer_key
+from api.services.paging import Window
 from api.services.problem_sets import find_set
 from problems.registry import template
 
@@ -38,20 +40,45 @@ class Sheet:
     problems: tuple[PrintedProblem, ...]  # in item order
 
 
+# A problem followed by its typeset answers takes about this many times as
+# long to lay out as the problem alone (docs/performance.md, printing).
+ANSWERED_PROBLEM_COST = 4
+
+
 @dataclass(frozen=True)
 class Printout:
     title: str  # the set's
     with_answers: bool
     sheets: tuple[Sheet, ...]  # in roster order
 
+    def pdf_cost(self) -> int:
+        """Its size in problems laid out, a problem with its answers counting ANSWERED_PROBLEM_COST."""
+        return sum(len(sheet.problems) for sheet in self.sheets) * (ANSWERED_PROBLEM_COST if self.with_answers else 1)
 
-def printout(session: Session, problem_set_id: uuid.UUID, with_answers: bool) -> Printout:
-    """The set's sheets; 404 for no such set, 409 while its problems are still being made."""
+
+def require_pdf_size(found: Printout, limit: int) -> None:
+    """A PDF of more than one sheet holds at most ``limit`` problems
+    (Settings.print_pdf_problems): a 422 that says how to ask in parts."""
+    cost = found.pdf_cost()
+    if len(found.sheets) <= 1 or cost <= limit:
+        return
+    per_sheet = max(1, cost // len(found.sheets))
+    raise invalid({"page_size": [
+        f"A PDF holds at most {limit} problems, a problem with its answers counting {ANSWERED_PROBLEM_COST}; "
+        f"these {len(found.sheets)} sheets come to {cost}. Ask for at most {max(1, limit // per_sheet)} students "
+        "a PDF (page_size, then page=1, 2, …), or print format=html."
+    ]}, "This printout is too big for one PDF.")
+
+
+def printout(session: Session, problem_set_id: uuid.UUID, with_answers: bool,
+             window: Window | None = None) -> Printout:
+    """The set's sheets (only the students in ``window``, if given); 404 for
+    no such set, 409 while its problems are still being made."""
     record = find_set(session, problem_set_id)
     # The sheets need every student's variants, as the answer key does.
     making.require_made(session, record, "answer key" if with_answers else "printout")
     sheets = []
-    for entry in answer_key(session, problem_set_id):
+    for entry in answer_key(session, problem_set_id, window):
         problems = []
         for keyed in entry.problems:
             made = template(keyed.template)

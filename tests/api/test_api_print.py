@@ -140,6 +140,39 @@ def test_refusals(client, instructor, assignment, who, query, status, field):
         assert field in body["errors"]
 
 
+@pytest.mark.parametrize(
+    ("answer_key", "fit"),
+    [("false", 10), ("true", 2)],  # 12 students × 1 item against a limit of 10: 12, or 48 with the key
+)
+def test_a_pdf_past_the_limit_is_refused_with_how_many_students_fit(make_app, instructor, answer_key, fit):
+    small = make_app(print_pdf_problems=10).test_client()
+    roster = [f"s{n:02}" for n in range(12)]
+    created = create_set(small, instructor, roster, items=[{"template": "elbo-gap"}])
+    refused = assert_problem(small.get(print_path(created["id"], answer_key=answer_key), headers=instructor), 422)
+    (message,) = refused["errors"]["page_size"]
+    assert f"Ask for at most {fit} students a PDF" in message
+    # The same class in parts of that size prints, and HTML is never limited.
+    pages = pdf_pages(small.get(print_path(created["id"], answer_key=answer_key, page_size=str(fit), page="2"),
+                                headers=instructor))
+    assert re.findall(r"Student: (s\d\d)", " ".join(pages)) == roster[fit:2 * fit]
+    html = small.get(print_path(created["id"], format="html", answer_key=answer_key), headers=instructor)
+    assert [student for _, student in sections(html.get_data(as_text=True))][::1 + (answer_key == "true")] == roster
+
+
+def test_one_sheet_always_prints_whatever_the_limit(make_app, instructor):
+    tiny = make_app(print_pdf_problems=1).test_client()
+    created = create_set(tiny, instructor, ["solo"], items=[{"template": "elbo-gap"}, {"template": "iwae-bound"}])
+    pages = pdf_pages(tiny.get(print_path(created["id"], answer_key="true"), headers=instructor))
+    assert "Answers for: solo" in " ".join(pages)
+
+
+@pytest.mark.parametrize("query", ["page_size=0", "page_size=5001", "page_size=x", "page=0&page_size=2"])
+def test_bad_parts_are_refused(client, instructor, assignment, query):
+    body = assert_problem(client.get(set_path(assignment.problem_set_id, "/print") + "?" + query,
+                                     headers=instructor), 422)
+    assert set(body["errors"]) <= {"page", "page_size"} and body["errors"]
+
+
 def test_an_unknown_set_is_404(client, instructor):
     assert_problem(client.get(print_path(MISSING_ID), headers=instructor), 404)
 
