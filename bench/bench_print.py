@@ -41,7 +41,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs for the class of 30")
     parser.add_argument("--big-runs", type=int, default=1, help="runs for 1,000 students")
     arguments = parser.parse_args()
-    with temporary_app() as app:
+    # No PDF size limit (Settings.print_pdf_problems): the whole class in one request, to time it.
+    with temporary_app(print_pdf_problems=10**6) as app:
         client = app.test_client()
         with database(app).sessions() as session:
             headers = {"Authorization": f"Bearer {create_key(session, 'bench')}"}
