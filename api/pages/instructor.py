@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, redirect, render_template, request, url_for
+from flask import Response, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
 
@@ -39,7 +39,7 @@ from api.schemas import (
     StudentsAddSchema,
     difficulties,
 )
-from api.services import analytics, grades, problem_sets, rosters
+from api.services import analytics, grades, printing, problem_sets, rosters
 from api.services.paging import Window
 from api.services.problem_sets import InstructorView
 from grader.analytics import ItemAnalytics
@@ -137,9 +137,19 @@ def set_page(view: InstructorView, status: int = 200, **context: Any) -> tuple[s
         shown_tokens=context.pop("shown_tokens", frozenset()), errors=context.pop("errors", {}),
         typed=context.pop("typed", {}), render_key=forms.new_render_key(),
         lti=roster_sync.set_links(session, set_id),
+        print_parts={with_answers: _print_parts(view, with_answers) for with_answers in (False, True)},
     )
     # A page showing tokens is the answer to a POST: never kept by the browser or a proxy.
     return rendered, status, {"Cache-Control": "no-store"}
+
+
+def _print_parts(view: InstructorView, with_answers: bool) -> list[tuple[int, int, int]]:
+    """The parts a class's PDF is printed in, each (page, first student, last student), 1-based; one part
+    when it fits in one PDF (docs/api.md §14)."""
+    size = printing.students_per_pdf(len(view.problem_set.items), with_answers,
+                                     current_app.config["SETTINGS"].print_pdf_problems)
+    return [(number, first + 1, min(first + size, view.student_count))
+            for number, first in enumerate(range(0, max(1, view.student_count), size), start=1)]
 
 
 def _view(problem_set_id: uuid.UUID) -> InstructorView:

@@ -56,16 +56,21 @@ class Printout:
         return sum(len(sheet.problems) for sheet in self.sheets) * (ANSWERED_PROBLEM_COST if self.with_answers else 1)
 
 
+def students_per_pdf(items: int, with_answers: bool, limit: int) -> int:
+    """How many students' sheets of ``items`` problems one PDF holds under
+    ``limit`` (Settings.print_pdf_problems); one at least."""
+    return max(1, limit // max(1, items * (ANSWERED_PROBLEM_COST if with_answers else 1)))
+
+
 def require_pdf_size(found: Printout, limit: int) -> None:
-    """A PDF of more than one sheet holds at most ``limit`` problems
-    (Settings.print_pdf_problems): a 422 that says how to ask in parts."""
+    """A PDF of more than one sheet holds at most ``limit`` problems: a 422 that says how to ask in parts."""
     cost = found.pdf_cost()
     if len(found.sheets) <= 1 or cost <= limit:
         return
-    per_sheet = max(1, cost // len(found.sheets))
+    fit = students_per_pdf(len(found.sheets[0].problems), found.with_answers, limit)
     raise invalid({"page_size": [
         f"A PDF holds at most {limit} problems, a problem with its answers counting {ANSWERED_PROBLEM_COST}; "
-        f"these {len(found.sheets)} sheets come to {cost}. Ask for at most {max(1, limit // per_sheet)} students "
+        f"these {len(found.sheets)} sheets come to {cost}. Ask for at most {fit} students "
         "a PDF (page_size, then page=1, 2, …), or print format=html."
     ]}, "This printout is too big for one PDF.")
 

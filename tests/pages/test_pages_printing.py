@@ -9,6 +9,7 @@ import io
 import re
 
 import pytest
+from conftest import create_set
 from pypdf import PdfReader
 from test_pages_instructor import key_of, sign_in
 
@@ -72,3 +73,24 @@ def test_students_and_strangers_are_refused(client, make_set):
     for query in ("", "?answer_key=true", "?format=html"):
         refused = client.get(path + query)
         assert refused.status_code == 403 and refused.mimetype == "text/html"
+
+
+def test_a_class_too_big_for_one_pdf_is_linked_in_parts_that_each_print(make_app, instructor):
+    """Under a limit of 3 problems a PDF: 7 students of one item print as 3 + 3 + 1 sheets, and with the
+    key (a problem with its answers counting 4) one student a PDF."""
+    client = make_app(print_pdf_problems=3).test_client()
+    roster = [f"s{n}" for n in range(1, 8)]
+    problem_set_id = create_set(client, instructor, roster, items=[{"template": "elbo-gap"}])["id"]
+    sign_in(client, key_of(instructor))
+    html = client.get(f"/sets/{problem_set_id}").get_data(as_text=True)
+    for kind, size in (("sheets", 3), ("key", 1)):
+        part = re.search(rf'<span class="print-parts" data-print-parts="{kind}">(.*?)</span>', html, re.S)
+        assert part, kind
+        links = re.findall(r'<a href="([^"]*)">students (\d+)–(\d+)</a>', part[1])
+        expected = [(first, min(first + size - 1, 7)) for first in range(1, 8, size)]
+        assert [(int(first), int(last)) for _, first, last in links] == expected
+        for href, first, last in links:
+            printed = pdf_text(client.get(href.replace("&amp;", "&")))
+            assert re.findall(r"Student: (s\d)", printed) == roster[int(first) - 1:int(last)]
+        whole = re.search(r'<a href="([^"]*format=html[^"]*)">all as a page to print</a>', part[1])
+        assert whole and client.get(whole[1].replace("&amp;", "&")).status_code == 200
