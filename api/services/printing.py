@@ -45,6 +45,10 @@ class Sheet:
 ANSWERED_PROBLEM_COST = 4
 
 
+def _problem_cost(with_answers: bool) -> int:
+    return ANSWERED_PROBLEM_COST if with_answers else 1
+
+
 @dataclass(frozen=True)
 class Printout:
     title: str  # the set's
@@ -53,13 +57,13 @@ class Printout:
 
     def pdf_cost(self) -> int:
         """Its size in problems laid out, a problem with its answers counting ANSWERED_PROBLEM_COST."""
-        return sum(len(sheet.problems) for sheet in self.sheets) * (ANSWERED_PROBLEM_COST if self.with_answers else 1)
+        return sum(len(sheet.problems) for sheet in self.sheets) * _problem_cost(self.with_answers)
 
 
 def students_per_pdf(items: int, with_answers: bool, limit: int) -> int:
     """How many students' sheets of ``items`` problems one PDF holds under
     ``limit`` (Settings.print_pdf_problems); one at least."""
-    return max(1, limit // max(1, items * (ANSWERED_PROBLEM_COST if with_answers else 1)))
+    return max(1, limit // max(1, items * _problem_cost(with_answers)))
 
 
 def require_pdf_size(found: Printout, limit: int) -> None:
