@@ -28,9 +28,9 @@ from api.errors import invalid
 from api.lti import passback, roster_sync
 from api.lti.errors import LtiError
 from api.pages import charts, forms
+from api.resources import grades as grades_resource
 from api.resources import problem_sets as problem_sets_resource
 from api.resources import rosters as rosters_resource
-from api.resources.grades import answer_key_json
 from api.schemas import (
     MAX_ITEMS,
     ProblemSetChangeSchema,
@@ -43,7 +43,6 @@ from api.services import analytics, grades, printing, problem_sets, rosters
 from api.services.paging import Window
 from api.services.problem_sets import InstructorView
 from grader.analytics import ItemAnalytics
-from grader.gradebook import csv_text
 from grader.result import STATUSES
 from problems import TEMPLATES
 from problems.template import DEFAULT_DIFFICULTY
@@ -228,17 +227,15 @@ def change_student_due(problem_set_id: uuid.UUID) -> ResponseReturnValue:
 def grades_csv(problem_set_id: uuid.UUID) -> Response:
     """The grade book as ``GET …/grades?format=csv`` gives it, for the signed-in instructor."""
     authorize_instructor()
-    book = grades.grades(db.session(), problem_set_id).book
-    return Response(csv_text(book), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="grades-{problem_set_id}.csv"'})
+    return grades_resource.grades_csv_response(problem_set_id, grades.grades(db.session(), problem_set_id))
 
 
 def answer_key(problem_set_id: uuid.UUID) -> Response:
     """The answer key as ``GET …/answer-key`` gives it, for the signed-in instructor."""
     authorize_instructor()
-    students = answer_key_json(grades.answer_key(db.session(), problem_set_id))
-    return Response(json.dumps({"problem_set_id": str(problem_set_id), "students": students}),
-                    mimetype="application/json", headers={"Cache-Control": "no-store"})
+    response = grades_resource.answer_key_response(problem_set_id)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def mistake(problem_set_id: uuid.UUID, item: int, code: str) -> tuple[str, int]:

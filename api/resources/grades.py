@@ -44,7 +44,7 @@ GRADES_RESPONSE = {
 }
 
 
-def answer_key_json(entries: list[AnswerKeyEntry]) -> list[dict[str, Any]]:
+def _answer_key_json(entries: list[AnswerKeyEntry]) -> list[dict[str, Any]]:
     return [
         {
             "student_id": entry.student_id,
@@ -107,6 +107,18 @@ def _analytics_json(problem_set_id: uuid.UUID, found: ClassAnalytics) -> dict[st
     return {"problem_set_id": str(problem_set_id), "students": found.students, "items": items}
 
 
+def answer_key_response(problem_set_id: uuid.UUID) -> Response:
+    """The answer key's JSON response (also the instructor page's download)."""
+    students = _answer_key_json(grades.answer_key(db.session(), problem_set_id))
+    return json_response({"problem_set_id": str(problem_set_id), "students": students})
+
+
+def grades_csv_response(problem_set_id: uuid.UUID, graded: SetGrades) -> Response:
+    """The grade book as a CSV download (also the instructor page's)."""
+    disposition = f'attachment; filename="grades-{problem_set_id}.csv"'
+    return Response(csv_text(graded.book), mimetype="text/csv", headers={"Content-Disposition": disposition})
+
+
 @blp.route("/<uuid:problem_set_id>/answer-key")
 class AnswerKey(MethodView):
     @blp.response(200, AnswerKeySchema)
@@ -118,8 +130,7 @@ class AnswerKey(MethodView):
         Instructor key only. Per student in roster order, per item: the
         problem, its params and the exact answers (``exact``, ``latex``,
         ``value``) as stored when the problem was made."""
-        students = answer_key_json(grades.answer_key(db.session(), problem_set_id))
-        return json_response({"problem_set_id": str(problem_set_id), "students": students})
+        return answer_key_response(problem_set_id)
 
 
 @blp.route("/<uuid:problem_set_id>/grades")
@@ -143,8 +154,7 @@ class Grades(MethodView):
         with ``=``, ``+``, ``-`` or ``@``) is written with a leading ``'``."""
         graded = grades.grades(db.session(), problem_set_id)
         if format == "csv":
-            disposition = f'attachment; filename="grades-{problem_set_id}.csv"'
-            return Response(csv_text(graded.book), mimetype="text/csv", headers={"Content-Disposition": disposition})
+            return grades_csv_response(problem_set_id, graded)
         return json_response(_grades_json(graded))
 
 
