@@ -313,57 +313,57 @@ def _assert_each_once_in_order(platform, subs: list[str], per_learner: int) -> N
         assert len(stamps) == per_learner and stamps == sorted(stamps) and len(set(stamps)) == per_learner
 
 
+@pytest.fixture
+def platform():
+    """A services platform for real servers, which each test points at its tool."""
+    platform = Platform()
+    yield platform
+    platform.close()
+
+
 @pytest.mark.slow
-def test_pending_scores_go_after_a_server_killed_with_sigkill_restarts(serve, database_url, app):
+def test_pending_scores_go_after_a_server_killed_with_sigkill_restarts(serve, database_url, app, platform):
     if not database_url.startswith("sqlite"):
         pytest.skip("a served SQLite file of its own; PostgreSQL runs the two-server test")
-    platform = Platform()
-    try:
-        env = {"ELBO_GRADER_LTI_RETRY_BASE": "0.2", "ELBO_GRADER_LTI_TIMEOUT": "2"}
-        server = serve(workers=2, **env)
-        platform.use_tool(server.url)
-        subs = [unique_sub() for _ in range(3)]
-        _, learners = _served_course(server, platform, subs)
-        platform.trouble(503)
-        _submit_over_http(server, learners, rounds=2)
-        wait_for(lambda: platform.state.refused_scores >= 3)
-        server.kill()
-        assert server.process.returncode == -signal.SIGKILL
-        platform.trouble(None)
-        engine = make_engine(server.env["ELBO_GRADER_DATABASE_URL"])
-        assert {row.status for row in outbox(engine)} == {"pending"}
-        serve(workers=2, **env)
-        wait_for(lambda: len(platform.scores()) >= 6)
-        time.sleep(1)
-        _assert_each_once_in_order(platform, subs, 2)
-        assert {row.status for row in outbox(engine)} == {"sent"}
-        engine.dispose()
-    finally:
-        platform.close()
+    env = {"ELBO_GRADER_LTI_RETRY_BASE": "0.2", "ELBO_GRADER_LTI_TIMEOUT": "2"}
+    server = serve(workers=2, **env)
+    platform.use_tool(server.url)
+    subs = [unique_sub() for _ in range(3)]
+    _, learners = _served_course(server, platform, subs)
+    platform.trouble(503)
+    _submit_over_http(server, learners, rounds=2)
+    wait_for(lambda: platform.state.refused_scores >= 3)
+    server.kill()
+    assert server.process.returncode == -signal.SIGKILL
+    platform.trouble(None)
+    engine = make_engine(server.env["ELBO_GRADER_DATABASE_URL"])
+    assert {row.status for row in outbox(engine)} == {"pending"}
+    serve(workers=2, **env)
+    wait_for(lambda: len(platform.scores()) >= 6)
+    time.sleep(1)
+    _assert_each_once_in_order(platform, subs, 2)
+    assert {row.status for row in outbox(engine)} == {"sent"}
+    engine.dispose()
 
 
 @pytest.mark.slow
-def test_two_servers_on_postgresql_drain_one_outbox_without_sending_twice(serve, database_url, app, tmp_path):
+def test_two_servers_on_postgresql_drain_one_outbox_without_sending_twice(serve, database_url, app, platform):
     if not database_url.startswith("postgresql"):
         pytest.skip("several servers share one database on PostgreSQL")
-    platform = Platform()
-    try:
-        env = {"ELBO_GRADER_DATABASE_URL": database_url, "ELBO_GRADER_LTI_RETRY_BASE": "0.1"}
-        first = serve(workers=2, **env)
-        platform.use_tool(first.url)
-        subs = [unique_sub() for _ in range(12)]
-        _, learners = _served_course(first, platform, subs)
-        platform.trouble(503)
-        _submit_over_http(first, learners, rounds=3)
-        serve(workers=2, **env)  # a second server on the same database, with the outbox full
-        engine = make_engine(database_url)
-        with engine.begin() as connection:  # every row due at once, for both servers to race for
-            connection.execute(update(LtiScore).values(next_attempt_at=datetime.now(UTC)))
-        platform.trouble(None)
-        wait_for(lambda: len(platform.scores()) >= 36, seconds=60)
-        time.sleep(1)
-        _assert_each_once_in_order(platform, subs, 3)
-        assert {row.status for row in outbox(engine)} == {"sent"}
-        engine.dispose()
-    finally:
-        platform.close()
+    env = {"ELBO_GRADER_DATABASE_URL": database_url, "ELBO_GRADER_LTI_RETRY_BASE": "0.1"}
+    first = serve(workers=2, **env)
+    platform.use_tool(first.url)
+    subs = [unique_sub() for _ in range(12)]
+    _, learners = _served_course(first, platform, subs)
+    platform.trouble(503)
+    _submit_over_http(first, learners, rounds=3)
+    serve(workers=2, **env)  # a second server on the same database, with the outbox full
+    engine = make_engine(database_url)
+    with engine.begin() as connection:  # every row due at once, for both servers to race for
+        connection.execute(update(LtiScore).values(next_attempt_at=datetime.now(UTC)))
+    platform.trouble(None)
+    wait_for(lambda: len(platform.scores()) >= 36, seconds=60)
+    time.sleep(1)
+    _assert_each_once_in_order(platform, subs, 3)
+    assert {row.status for row in outbox(engine)} == {"sent"}
+    engine.dispose()
