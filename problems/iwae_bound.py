@@ -83,7 +83,8 @@ def _values(params: Params[Any], k: int, ln: model.Log,
     likelihood_z0, likelihood_z1 = likelihoods or params.likelihoods()
     log_marginal = ln(model.marginal(params.p_z1, likelihood_z0, likelihood_z1))
     iwae = bound(weight_z0, weight_z1, q, k, ln)
-    return {"weight_z0": weight_z0, "weight_z1": weight_z1, "elbo": (1 - q) * ln(weight_z0) + q * ln(weight_z1),
+    # The ELBO is the bound of one draw.
+    return {"weight_z0": weight_z0, "weight_z1": weight_z1, "elbo": bound(weight_z0, weight_z1, q, 1, ln),
             "iwae": iwae, "log_marginal": log_marginal, "iwae_gap": log_marginal - iwae}
 
 
@@ -102,13 +103,9 @@ def _q(params: IwaeParams) -> float:
     return float(extended.given_q(params.model))
 
 
-def _elbo_from(params: IwaeParams, given: Mapping[str, float]) -> float:
-    weight_z0, weight_z1 = _given_weights(given)
-    return (1 - _q(params)) * math.log(weight_z0) + _q(params) * math.log(weight_z1)
-
-
-def _iwae_from(params: IwaeParams, given: Mapping[str, float]) -> float:
-    return bound(*_given_weights(given), _q(params), params.k, math.log)
+def _bound_from(params: IwaeParams, given: Mapping[str, float], k: int) -> float:
+    """The k-sample bound of the student's own weights; k = 1 is the ELBO."""
+    return bound(*_given_weights(given), _q(params), k, math.log)
 
 
 def _log_marginal_from(params: IwaeParams, given: Mapping[str, float]) -> float:
@@ -164,8 +161,9 @@ class IwaeBound(Template[IwaeParams]):
     answer_keys = ("weight_z0", "weight_z1", "elbo", "iwae", "log_marginal", "iwae_gap")
     mistakes = MISTAKES_OF_IWAE
     follow_through = {
-        "elbo": FollowThrough(("weight_z0", "weight_z1"), _elbo_from),
-        "iwae": FollowThrough(("weight_z0", "weight_z1"), _iwae_from),
+        "elbo": FollowThrough(("weight_z0", "weight_z1"), lambda params, given: _bound_from(params, given, 1)),
+        "iwae": FollowThrough(("weight_z0", "weight_z1"),
+                              lambda params, given: _bound_from(params, given, params.k)),
         "log_marginal": FollowThrough(("weight_z0", "weight_z1"), _log_marginal_from),
         "iwae_gap": FollowThrough(("log_marginal", "iwae"),
                                   lambda params, given: model.gap(given["log_marginal"], given["iwae"])),
