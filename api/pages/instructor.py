@@ -49,8 +49,7 @@ from problems.template import DEFAULT_DIFFICULTY
 
 # Students per page of a set's roster and grade book, and sets per page of /instructor.
 PAGE_SIZE = 50
-STATUS_LABELS = {"correct": "correct", "follow_through": "follow-through", "incorrect": "incorrect",
-                 "unanswered": "unanswered"}
+STATUS_LABELS = {status: status.replace("_", "-") for status in STATUSES}
 
 
 def _page_number() -> int:
@@ -124,7 +123,8 @@ def set_page(view: InstructorView, status: int = 200, **context: Any) -> tuple[s
     """The instructor's page of a set: a page of its roster and grade book, its due dates and its analytics."""
     session = db.session()
     set_id = view.problem_set.id
-    page = min(_page_number(), _page_count(view.student_count))
+    pages = _page_count(view.student_count)
+    page = min(_page_number(), pages)
     window = _window(page)
     found = analytics.analytics(session, set_id)
     rendered = render_template(
@@ -132,7 +132,7 @@ def set_page(view: InstructorView, status: int = 200, **context: Any) -> tuple[s
         entries=rosters.roster_entries(session, set_id, window=window),
         graded=grades.grades(session, set_id, window=window), analytics=found,
         charts=[_charts(item) for item in found.items], statuses=STATUSES, status_labels=STATUS_LABELS,
-        page=page, pages=_page_count(view.student_count), first=window.first,
+        page=page, pages=pages, first=window.first,
         shown_tokens=context.pop("shown_tokens", frozenset()), errors=context.pop("errors", {}),
         typed=context.pop("typed", {}), render_key=forms.new_render_key(),
         lti=roster_sync.set_links(session, set_id),
@@ -243,12 +243,11 @@ def mistake(problem_set_id: uuid.UUID, item: int, code: str) -> tuple[str, int]:
     score, their answers with the part marked, and a link to the problem."""
     view = _view(problem_set_id)
     page = _page_number()
+    # Refuses (404) an item the set lacks or a code its template does not name.
     shown = analytics.mistake_submissions(db.session(), problem_set_id, item, code, _window(page))
-    set_item = view.problem_set.items[item].item
-    template = TEMPLATES[set_item.template]
-    known = template.mistakes.get(code)
+    template = TEMPLATES[view.problem_set.items[item].item.template]
     return render_template("instructor_mistake.html", view=view, problem_set=view.problem_set, item=item,
-                           template=template, code=code, explanation=known.explanation if known else None,
+                           template=template, code=code, explanation=template.mistakes[code].explanation,
                            shown=shown.items, total=shown.total, page=page, pages=_page_count(shown.total),
                            status_labels=STATUS_LABELS), 200
 
