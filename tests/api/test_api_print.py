@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlencode
 
 import pytest
 from api_helpers import MISSING_ID, assert_problem, set_path
@@ -47,9 +48,7 @@ def sections(html: str) -> list[tuple[str | None, str | None]]:
 
 
 def print_path(problem_set_id: str, **query: str) -> str:
-    return set_path(problem_set_id, "/print") + "".join(
-        f"{'&' if index else '?'}{name}={value}" for index, (name, value) in enumerate(query.items())
-    )
+    return set_path(problem_set_id, "/print") + (f"?{urlencode(query)}" if query else "")
 
 
 def test_the_pdf_with_the_key_holds_every_student_and_their_exact_answers(client, instructor):
