@@ -256,13 +256,22 @@ def _power(base: Fraction, exponent: Fraction) -> Fraction | float:
     return base ** exponent.numerator if exponent.denominator == 1 else float(base) ** float(exponent)
 
 
-def _optimum_lines(params: BetaParams) -> tuple[list[str], list[str]]:
+# Z's two terms p(z = 0) · p(x | z = 0)^(1/β) and p(z = 1) · p(x | z = 1)^(1/β).
+Tilted = tuple[Fraction | float, Fraction | float]
+
+
+def _exact_tilted(params: BetaParams) -> Tilted:
+    """Z's two terms for the steps, worked out once: exact where 1/β is an integer."""
+    binary, exponent = params.model, 1 / params.beta
+    likelihood_z0, likelihood_z1 = binary.likelihoods()
+    return (1 - binary.p_z1) * _power(likelihood_z0, exponent), binary.p_z1 * _power(likelihood_z1, exponent)
+
+
+def _optimum_lines(params: BetaParams, tilted: Tilted) -> tuple[list[str], list[str]]:
     binary, beta = params.model, params.beta
     x, prior, exponent = binary.x, binary.p_z1, 1 / params.beta
     power = exponent_text(exponent)
     likelihoods = binary.likelihoods()
-    tilted = [weight * _power(likelihood, exponent) for weight, likelihood in zip((1 - prior, prior), likelihoods,
-                                                                                   strict=True)]
     normaliser = tilted[0] + tilted[1]
     optimal_q = tilted[1] / normaliser
     posterior = extended.posterior(binary)
@@ -303,12 +312,11 @@ def _optimum_lines(params: BetaParams) -> tuple[list[str], list[str]]:
     return [derivation, *numbers, f"{odds}; {where}"], symbolic
 
 
-def _maximum_lines(params: BetaParams, values: Mapping[str, float]) -> tuple[list[str], list[str]]:
+def _maximum_lines(params: BetaParams, values: Mapping[str, float],
+                   tilted: Tilted) -> tuple[list[str], list[str]]:
     binary, beta = params.model, params.beta
     x = binary.x
-    exponent = 1 / beta
-    normaliser = sum(weight * _power(likelihood, exponent)
-                     for weight, likelihood in zip((1 - binary.p_z1, binary.p_z1), binary.likelihoods(), strict=True))
+    normaliser = tilted[0] + tilted[1]
     maximum = chain("β-ELBO(q_β) = β · ln Z", stage("{} · ln({})", show(beta), show(normaliser)),
                     stage("{} · {}", show(beta), show(math.log(normaliser))),
                     stage("{}", show(values["optimal_beta_elbo"])))
@@ -333,8 +341,9 @@ def _steps(params: BetaParams) -> tuple[Step, ...]:
     beta_line = chain("β-ELBO = reconstruction - β · KL",
                       stage("{} - {} · {}", show(values["reconstruction"]), show(beta), show(values["kl_prior"])),
                       stage("{}", show(values["beta_elbo"])))
-    optimum, optimum_symbolic = _optimum_lines(params)
-    maximum, maximum_symbolic = _maximum_lines(params, values)
+    tilted = _exact_tilted(params)
+    optimum, optimum_symbolic = _optimum_lines(params, tilted)
+    maximum, maximum_symbolic = _maximum_lines(params, values, tilted)
     return (
         Step("β-ELBO for the given encoder", "β-ELBO = reconstruction - β · KL to the prior",
              ("reconstruction", "kl_prior", "beta_elbo"), (*complement, *elbo[:3], beta_line),
