@@ -8,11 +8,12 @@ from fractions import Fraction
 from typing import Any
 
 import mpmath
+import pytest
 import sympy
 
 from grader import CORRECT, INCORRECT, Policy, grade, read_answer
 from grader.undetectable import undetectable
-from problems import Problem, generate_params, make_problem
+from problems import InvalidParams, Problem, generate_params, make_problem, parse_params
 
 
 def mp(value: Fraction) -> mpmath.mpf:
@@ -38,6 +39,18 @@ def check_against_reference(problem: Problem, expected: Mapping[str, object]) ->
         assert agree(float(sympy.N(sympy.sympify(answer.exact), 30)), expected[key]), (key, answer.exact)
         assert agree(read_text(answer.text), expected[key]), (key, answer.text)
         assert "\\log" not in answer.latex and "log(" not in answer.text and "*" not in answer.text
+
+
+def check_refused(template_id: str, good: Mapping[str, object], raw: Mapping[str, object],
+                  errors: Mapping[str, str]) -> dict[str, str]:
+    """`good` with `raw` over it (None leaves a param out) is refused with a message per param of `errors`,
+    each holding the text given there; the messages."""
+    with pytest.raises(InvalidParams) as refused:
+        parse_params(template_id, {key: value for key, value in {**good, **raw}.items() if value is not None})
+    assert set(refused.value.errors) == set(errors)
+    for name, message in errors.items():
+        assert message in refused.value.errors[name], refused.value.errors
+    return refused.value.errors
 
 
 def _graded(problem: Problem, key: str, value: float):

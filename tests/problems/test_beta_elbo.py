@@ -12,7 +12,7 @@ from itertools import pairwise, product
 
 import mpmath
 import pytest
-from beyond import agree, check_against_reference, diagnosed_over_seeds, mp
+from beyond import agree, check_against_reference, check_refused, diagnosed_over_seeds, mp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +22,6 @@ from problems import (
     DIFFICULTIES,
     TEMPLATES,
     Exact,
-    InvalidParams,
     generate_params,
     make_problem,
     parse_params,
@@ -179,12 +178,8 @@ def test_params_round_trip_as_json():
 ])
 def test_authored_params_are_refused_with_one_message_per_param(raw, errors):
     good = _raw(Fraction(1, 2), Fraction(3, 10), Fraction(9, 10), 1, Fraction(3, 5), 2)
-    with pytest.raises(InvalidParams) as refused:
-        parse_params(BETA, {key: value for key, value in {**good, **raw}.items() if value is not None})
-    assert set(refused.value.errors) == set(errors)
-    for name, message in errors.items():
-        assert message in refused.value.errors[name], refused.value.errors
-    assert "beta" in refused.value.errors.get("temperature", "beta")
+    refused = check_refused(BETA, good, raw, errors)
+    assert "beta" in refused.get("temperature", "beta")
 
 
 def test_authored_params_report_their_undetectable_mistakes():
