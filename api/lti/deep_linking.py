@@ -14,16 +14,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from api import db
 from api.lti import keys
 from api.lti.errors import LaunchRefused, RegistrationRefused
-from api.lti.launch import CLAIM, Launch
+from api.lti.launch import CLAIM, Launch, seal, unseal
 from api.lti.models import LtiPlatform
 from api.lti.platforms import check_url
 from api.models import ProblemSetRecord
-from api.tokens import server_secret
 
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 RESOURCE_LINK_TYPE = "ltiResourceLink"
@@ -41,10 +38,6 @@ class Context:
     data: object
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(server_secret(), salt="elbo-grader lti deep linking")
-
-
 def context_of(launch: Launch) -> str:
     """The signed context of a deep-linking launch, refused when the platform cannot take a resource link."""
     settings = launch.claims.get(DL_CLAIM + "deep_linking_settings")
@@ -58,20 +51,13 @@ def context_of(launch: Launch) -> str:
     if isinstance(accepted, list) and RESOURCE_LINK_TYPE not in accepted:
         raise LaunchRefused(f"The platform accepts {', '.join(map(str, accepted))} here, not {RESOURCE_LINK_TYPE}: "
                             "this tool only links problem sets.")
-    return _serializer().dumps([launch.platform.id, launch.deployment_id, return_url, settings.get("data")])
+    return seal("deep linking", [launch.platform.id, launch.deployment_id, return_url, settings.get("data")])
 
 
 def read_context(token: str) -> Context:
-    try:
-        platform_id, deployment_id, return_url, data = _serializer().loads(
-            token, max_age=int(CONTEXT_LIFETIME.total_seconds())
-        )
-    except SignatureExpired:
-        raise LaunchRefused("This pick is over an hour old: open the deep-linking page from the LMS again.") \
-            from None
-    except (BadSignature, ValueError, TypeError):
-        raise LaunchRefused("This pick does not come from a deep-linking launch of this tool.") from None
-    return Context(platform_id, deployment_id, return_url, data)
+    return unseal("deep linking", token, CONTEXT_LIFETIME, Context,
+                  expired="This pick is over an hour old: open the deep-linking page from the LMS again.",
+                  forged="This pick does not come from a deep-linking launch of this tool.")
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -54,6 +55,7 @@ STATE_COOKIE = "elbo_grader_lti_"
 # (seconds): a rotation is picked up, a flood of made-up kids costs one fetch.
 JWKS_REFETCH_COOLDOWN = 5.0
 _JWKS_CLIENTS = "elbo_grader.lti_jwks_clients"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,24 @@ class State:
     storage_origin: str  # the platform's origin, to which storage messages go
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(server_secret(), salt="elbo-grader lti state")
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(server_secret(), salt=f"elbo-grader lti {purpose}")
+
+
+def seal(purpose: str, values: list[Any]) -> str:
+    """``values`` signed by the tool for one ``purpose`` (a login's state, a deep-linking context)."""
+    return _serializer(purpose).dumps(values)
+
+
+def unseal(purpose: str, sealed: str, lifetime: timedelta, make: Callable[..., T], expired: str, forged: str) -> T:
+    """``make(*values)`` of what :func:`seal` signed for ``purpose`` at most ``lifetime`` ago; refused with
+    ``expired`` when older, ``forged`` when the tool did not sign it so."""
+    try:
+        return make(*_serializer(purpose).loads(sealed, max_age=int(lifetime.total_seconds())))
+    except SignatureExpired:
+        raise LaunchRefused(expired) from None
+    except (BadSignature, ValueError, TypeError):
+        raise LaunchRefused(forged) from None
 
 
 def state_cookie(state: str) -> str:
@@ -129,7 +147,7 @@ def login(params: dict[str, str], launch_url: str) -> LoginRedirect:
     storage_target = params.get("lti_storage_target") or None
     nonce = secrets.token_urlsafe(24)
     storage_origin = _origin(platform.login_url)
-    state = _serializer().dumps([platform.id, nonce, storage_target, storage_origin])
+    state = seal("state", [platform.id, nonce, storage_target, storage_origin])
     query = {
         "scope": "openid",
         "response_type": "id_token",
@@ -152,16 +170,9 @@ def read_state(state: str) -> State:
     """The state a login issued; refused if forged or older than :data:`STATE_LIFETIME`."""
     if not state:
         raise LaunchRefused("The launch has no state.")
-    try:
-        platform_id, nonce, storage_target, storage_origin = _serializer().loads(
-            state, max_age=int(STATE_LIFETIME.total_seconds())
-        )
-    except SignatureExpired:
-        raise LaunchRefused("The launch's state has expired: the login began over 10 minutes ago. "
-                            "Open the link again.") from None
-    except (BadSignature, ValueError, TypeError):
-        raise LaunchRefused("The launch's state is not one this tool issued.") from None
-    return State(platform_id, nonce, storage_target, storage_origin)
+    return unseal("state", state, STATE_LIFETIME, State,
+                  expired="The launch's state has expired: the login began over 10 minutes ago. Open the link again.",
+                  forged="The launch's state is not one this tool issued.")
 
 
 @dataclass(frozen=True)
