@@ -10,10 +10,11 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import alembic.command
 import alembic.config
@@ -21,6 +22,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask, current_app, g
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.groupcommit import GroupCommit
@@ -107,6 +109,24 @@ def backup(engine: Engine, target: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    """The INSERT of the session's database dialect (for its ON CONFLICT clauses)."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
+
+
+def insert_new(session: Session, model: type, keys: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows``, skipping any whose ``keys`` (a unique index) a row already holds."""
+    if rows:
+        session.execute(_insert(session)(model).on_conflict_do_nothing(index_elements=keys), rows)
+
+
+def upsert(session: Session, model: type, keys: Sequence[str], values: Mapping[str, Any]) -> None:
+    """Insert one row, or update the row its ``keys`` (a unique index) find with the other ``values``."""
+    statement: Any = _insert(session)(model).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name not in keys and name != "id"}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
 
 
 def one_at_a_time(connection: Connection | Session, key: int) -> None:

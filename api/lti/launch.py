@@ -24,7 +24,6 @@ import jwt
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -313,13 +312,6 @@ def consume_nonce(session: Session, launch: Launch) -> None:
             from None
 
 
-def _upsert(session: Session, model: type, keys: list[str], values: dict[str, Any]) -> None:
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[session.get_bind().dialect.name]
-    statement: Any = insert(model).values(**values)
-    update = {name: statement.excluded[name] for name in values if name not in keys and name != "id"}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=update))
-
-
 def student_id_of(platform_id: str, sub: str) -> str:
     """The roster's student id of a platform user: stable per platform and sub, never their email."""
     return "lti-" + hashlib.sha256(f"{platform_id}\x1f{sub}".encode()).hexdigest()[:16]
@@ -344,7 +336,7 @@ def join(launch: Launch) -> str:
     with db.write_transaction() as writing:
         link_id = _store_link(writing, launch)
         rosters.add_students(writing, record, [student_id], issued)
-        _upsert(writing, LtiLearner, ["platform_id", "sub", "problem_set_id"], {
+        db.upsert(writing, LtiLearner, ["platform_id", "sub", "problem_set_id"], {
             "platform_id": launch.platform.id, "sub": launch.claims["sub"], "problem_set_id": record.id,
             "student_id": student_id, "link_id": link_id, "name": display_name(launch.claims.get("name")),
         })
@@ -364,7 +356,7 @@ def _store_link(session: Session, launch: Launch) -> str:
     ags = launch.claims.get(AGS_CLAIM)
     nrps = launch.claims.get(NRPS_CLAIM)
     scopes = ags.get("scope") if isinstance(ags, dict) else None
-    _upsert(session, LtiLink, ["platform_id", "resource_link_id"], {
+    db.upsert(session, LtiLink, ["platform_id", "resource_link_id"], {
         "id": str(uuid.uuid4()), "platform_id": launch.platform.id, "deployment_id": launch.deployment_id,
         "resource_link_id": link_claim["id"], "problem_set_id": launch.problem_set_id,
         "lineitem_url": _service_url(ags, "lineitem"), "lineitems_url": _service_url(ags, "lineitems"),

@@ -30,7 +30,6 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import and_, event, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from api import db
@@ -54,9 +53,6 @@ POLL = 1.0
 ZERO_CHECK = 15.0
 # Rows claimed at once; each is sent only while the claim has time for its requests.
 BATCH = 10
-_ZERO_INSERT = {name: dialect.insert(LtiScore).on_conflict_do_nothing(
-    index_elements=[LtiScore.problem_set_id, LtiScore.student_id, LtiScore.zero_due_at])
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 
 
 def services(app: Flask) -> Services:
@@ -150,7 +146,8 @@ def write_due_zeros(now: datetime) -> int:
         for link_id, sub, set_id, student, items, due in rows
     ]
     with db.write_transaction() as writing:
-        writing.execute(_ZERO_INSERT[writing.get_bind().dialect.name], values)
+        db.insert_new(writing, LtiScore, [LtiScore.problem_set_id, LtiScore.student_id, LtiScore.zero_due_at],
+                      values)
     return len(values)
 
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api import db
@@ -31,9 +30,6 @@ from api.services.problem_sets import find_set
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 MAX_PAGES = 50
-_INSERT = {name: dialect.insert(LtiLearner).on_conflict_do_nothing(
-    index_elements=[LtiLearner.platform_id, LtiLearner.sub, LtiLearner.problem_set_id])
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 
 
 class NoMembershipsUrl(LtiError):
@@ -130,12 +126,11 @@ def sync(problem_set_id: uuid.UUID) -> SyncResult:
     issued = rosters.new_students(session, record, students)
     with db.write_transaction() as writing:
         added = rosters.add_students(writing, record, students, issued)
-        if active:
-            writing.execute(_INSERT[writing.get_bind().dialect.name], [
-                {"platform_id": platform_id, "sub": sub, "problem_set_id": problem_set_id,
-                 "student_id": student, "link_id": link_id, "name": name}
-                for (sub, name), student in zip(active.items(), students, strict=True)
-            ])
+        db.insert_new(writing, LtiLearner, [LtiLearner.platform_id, LtiLearner.sub, LtiLearner.problem_set_id], [
+            {"platform_id": platform_id, "sub": sub, "problem_set_id": problem_set_id,
+             "student_id": student, "link_id": link_id, "name": name}
+            for (sub, name), student in zip(active.items(), students, strict=True)
+        ])
     if added.making:
         making.start(problem_set_id)
     names = {student: name for student, name in zip(students, active.values(), strict=True) if name}

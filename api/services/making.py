@@ -23,7 +23,6 @@ from typing import Any, cast
 
 from flask import Flask, current_app
 from sqlalchemy import CursorResult, Select, Update, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api import db
@@ -38,9 +37,6 @@ RETRY_AFTER = 5  # seconds: a batch of students takes about this long
 
 # Students per write transaction: at 20 items about 1,000 problems, seconds of work.
 BATCH = 50
-_INSERT = {name: dialect.insert(ProblemRecord).on_conflict_do_nothing(
-    index_elements=[ProblemRecord.problem_set_id, ProblemRecord.student_id, ProblemRecord.item])
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))}
 
 
 def background(student_count: int, item_count: int) -> bool:
@@ -77,8 +73,8 @@ def require_made(session: Session, record: ProblemSetRecord, what: str) -> None:
 
 def insert_problems(session: Session, rows: list[dict[str, Any]]) -> None:
     """Store problem rows; a student's problem made meanwhile by someone else is kept, not doubled."""
-    if rows:
-        session.execute(_INSERT[session.get_bind().dialect.name], rows)
+    db.insert_new(session, ProblemRecord, [ProblemRecord.problem_set_id, ProblemRecord.student_id,
+                                           ProblemRecord.item], rows)
 
 
 def _lacking(problem_set_id: uuid.UUID) -> Select[str]:
