@@ -146,12 +146,6 @@ def _elbo_plot(figure: ElboFigure) -> Plot:
                 **_padded(min(p.elbo for p in points), figure.log_marginal))
 
 
-def elbo_plot(problem: Problem) -> Plot | None:
-    """The ELBO plot of a problem whose template draws one; None for any other."""
-    figure = TEMPLATES[problem.template].figure(problem.params)
-    return _elbo_plot(figure) if isinstance(figure, ElboFigure) else None
-
-
 @dataclass(frozen=True)
 class BetaPlot(_Axes):
     """β-ELBO(q) for each β of the slider; the curve of the variant's β drawn first."""

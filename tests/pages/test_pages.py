@@ -11,7 +11,7 @@ from bounds import exact_bound
 from page_helpers import form_fields
 
 from api.pages.assets import tree_digest
-from api.pages.plot import elbo_plot
+from api.pages.plot import Plot, plot_of
 from problems import generate_params, make_problem
 
 
@@ -146,8 +146,8 @@ def test_hints_mode_shows_no_expected_number(client, template, key, plot):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_plot_is_the_exact_bound(template, seed):
     problem = make_problem(template, generate_params(template, seed, "hard"), seed, "hard")
-    plot = elbo_plot(problem)
-    assert plot is not None
+    plot = plot_of(problem)
+    assert isinstance(plot, Plot)
     params = problem.params.to_json()
     for point in (plot.points[0], plot.variant, plot.points[len(plot.points) // 2], plot.points[-1]):
         exact = exact_bound(params, Fraction(repr(point.q)))
