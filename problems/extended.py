@@ -19,7 +19,7 @@ from . import model
 from .binary import PARAM_NAMES, PARAMS_SCHEMA
 from .elbo_gap import TEMPLATE as GIVEN_ENCODER
 from .errors import InvalidParams
-from .mistakes import _log_base, _same
+from .mistakes import log_in_base, same_value
 from .model import Params
 from .template import Quantity
 
@@ -101,7 +101,7 @@ def log_base_values(evaluate: Callable[[Callable[[float], float]], Mapping[str, 
                     keys: Iterable[str]) -> Iterator[Produced]:
     """log_base for each of `keys`: the template's own formulas evaluated with log10 and log2."""
     for base in (10.0, 2.0):
-        values = evaluate(_log_base(base))
+        values = evaluate(log_in_base(base))
         yield from (("log_base", key, values[key]) for key in keys)
 
 
@@ -110,6 +110,6 @@ def mistake_table(right: Mapping[str, float], produced: Iterable[Produced]) -> d
     (β = 1 ignores nothing, a weight of 1 is its own inverse)."""
     table: dict[str, dict[str, list[float]]] = {key: {} for key in right}
     for code, key, value in produced:
-        if not _same(value, right[key]):
+        if not same_value(value, right[key]):
             table[key].setdefault(code, []).append(value)
     return {key: {code: tuple(values) for code, values in codes.items()} for key, codes in table.items()}

@@ -46,7 +46,8 @@ MISTAKES: dict[str, Mistake] = {
     )
 }
 
-def _log_base(base: float) -> Callable[[float], float]:
+def log_in_base(base: float) -> Callable[[float], float]:
+    """The logarithm in ``base``: what a student who used the wrong log computes."""
     return lambda value: math.log(value, base)
 
 
@@ -67,11 +68,11 @@ def mistake_values(params: Params[Fraction], encoder: Callable[[Params[Any], Any
     produced: dict[str, dict[str, list[float]]] = {key: {} for key in answer_keys}
 
     def add(code: str, key: str, value: float) -> None:
-        if key in produced and not _same(value, right[key]):
+        if key in produced and not same_value(value, right[key]):
             produced[key].setdefault(code, []).append(value)
 
     for base in (10.0, 2.0):
-        for key, value in evaluate(_log_base(base)).items():
+        for key, value in evaluate(log_in_base(base)).items():
             if key in LOG_KEYS:
                 add("log_base", key, value)
 
@@ -96,6 +97,7 @@ def mistake_values(params: Params[Fraction], encoder: Callable[[Params[Any], Any
     return {key: {code: tuple(values) for code, values in codes.items()} for key, codes in produced.items()}
 
 
-def _same(a: float, b: float) -> bool:
+def same_value(a: float, b: float) -> bool:
+    """Equal up to float noise."""
     # Float noise only: a mistake that changes nothing exactly does not apply.
     return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
